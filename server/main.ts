@@ -1,0 +1,55 @@
+// Starts TNDE: configuration -> embedded services if needed -> migrations ->
+// demo organisation on first start -> HTTP.
+import http from 'node:http';
+import { loadConfig, ConfigError } from './config.js';
+import { startPlatform } from './platform/bootstrap.js';
+import { buildApp } from './app.js';
+import { seedDemoOrganisation, DEMO_ACCOUNTS } from './modules/org/demo.js';
+
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const platform = await startPlatform(config);
+  const { ctx } = platform;
+
+  if (config.DEMO || config.embeddedDatabase) {
+    const demo = await seedDemoOrganisation(ctx, config.DEMO_PASSWORD);
+    if (demo.created) {
+      // Printed once, to the console only (never to the structured log).
+      console.log('\n  Demo organisation created: Pemerintah Provinsi Sukamaju');
+      console.log(`  Accounts: ${DEMO_ACCOUNTS.join(', ')}`);
+      console.log(demo.generated ? `  Password for every demo account (shown once): ${demo.password}\n` : '  Password: the value of DEMO_PASSWORD\n');
+    }
+  }
+
+  const server = http.createServer(buildApp(ctx));
+  server.listen(config.PORT, config.HOST, () => {
+    console.log(`  TNDE is running at ${config.publicUrl}  (database: ${config.embeddedDatabase ? 'embedded PGlite' : 'PostgreSQL'}, storage: ${config.embeddedStorage ? 'embedded S3' : config.S3_ENDPOINT})`);
+  });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    ctx.logger.info({ signal }, 'stopping');
+    server.close();
+    server.closeAllConnections();
+    await platform.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((e) => {
+  console.error('TNDE failed to start:', e instanceof Error ? e.message : e);
+  process.exit(1);
+});

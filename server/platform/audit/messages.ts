@@ -1,0 +1,16 @@
+export const auditMessages = {
+  'audit.title': { id: 'Jejak Audit', en: 'Audit trail' },
+  'audit.seq': { id: 'No.', en: 'No.' },
+  'audit.at': { id: 'Waktu', en: 'Time' },
+  'audit.actor': { id: 'Pelaku', en: 'Actor' },
+  'audit.action': { id: 'Kejadian', en: 'Event' },
+  'audit.object': { id: 'Objek', en: 'Object' },
+  'audit.ip': { id: 'Alamat IP', en: 'IP address' },
+  'audit.details': { id: 'Rincian', en: 'Details' },
+  'audit.from': { id: 'Dari tanggal', en: 'From' },
+  'audit.to': { id: 'Sampai tanggal', en: 'To' },
+  'audit.any': { id: 'Semua', en: 'Any' },
+  'audit.verify': { id: 'Verifikasi rantai', en: 'Verify chain' },
+  'audit.chain_ok': { id: 'Rantai audit utuh: {count} entri terverifikasi.', en: 'Audit chain intact: {count} entries verified.' },
+  'audit.chain_bad': { id: 'Rantai audit RUSAK pada entri {seq}: {reason}', en: 'Audit chain BROKEN at entry {seq}: {reason}' },
+} satisfies Record<string, { id: string; en: string }>;

@@ -1,0 +1,51 @@
+// Roles and what each may do: one explicit table. A route or service asks
+// `can(user, 'org.manage')`; nobody checks role names directly.
+export const ROLES = ['admin', 'konseptor', 'pemeriksa', 'penandatangan', 'agendaris', 'arsiparis', 'auditor', 'staf'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const PERMISSIONS = {
+  'org.manage': 'administer units, positions, users and delegations',
+  'org.view': 'see the organisation tree and the directory of users',
+  'audit.read': 'read and filter the audit trail',
+  'audit.verify': 'verify the audit chain',
+  'letter.draft': 'draft letters (konsep)',
+  'letter.review': 'review and initial letters (paraf)',
+  'letter.sign': 'sign letters (TTE)',
+  'incoming.register': 'register incoming letters (agenda)',
+  'archive.manage': 'file, retain and dispose of records',
+  'token.own': 'hold personal API tokens',
+} as const;
+export type Permission = keyof typeof PERMISSIONS;
+
+const everyone: Permission[] = ['org.view', 'token.own', 'letter.draft'];
+
+export const ROLE_PERMISSIONS: Record<Role, Permission[]> = {
+  admin: [...everyone, 'org.manage', 'audit.verify'],
+  konseptor: [...everyone],
+  pemeriksa: [...everyone, 'letter.review'],
+  penandatangan: [...everyone, 'letter.review', 'letter.sign'],
+  agendaris: [...everyone, 'incoming.register'],
+  arsiparis: [...everyone, 'archive.manage'],
+  auditor: ['org.view', 'token.own', 'audit.read', 'audit.verify'],
+  staf: [...everyone],
+};
+
+export const ROLE_LABELS: Record<Role, { id: string; en: string }> = {
+  admin: { id: 'Administrator', en: 'Administrator' },
+  konseptor: { id: 'Konseptor', en: 'Drafter' },
+  pemeriksa: { id: 'Pemeriksa / Verifikator', en: 'Reviewer' },
+  penandatangan: { id: 'Penandatangan', en: 'Signer' },
+  agendaris: { id: 'Agendaris / Tata Usaha', en: 'Registry clerk' },
+  arsiparis: { id: 'Arsiparis', en: 'Archivist' },
+  auditor: { id: 'Auditor (Inspektorat)', en: 'Auditor' },
+  staf: { id: 'Staf', en: 'Staff' },
+};
+
+export function isRole(r: string): r is Role {
+  return (ROLES as readonly string[]).includes(r);
+}
+
+export function can(user: { roles: string[] } | undefined | null, permission: Permission): boolean {
+  if (!user) return false;
+  return user.roles.some((r) => isRole(r) && ROLE_PERMISSIONS[r].includes(permission));
+}
