@@ -64,9 +64,21 @@ export function buildApp(ctx: AppContext) {
 
   app.use(healthRoutes(ctx, metrics.registry));
 
+  // Language and view helpers first, so even a refused body or CSRF token gets a translated page.
+  app.use(i18nMiddleware(config.DEFAULT_LOCALE));
+  app.use((req, res, next) => {
+    res.locals.user = undefined;
+    res.locals.csrfToken = '';
+    res.locals.can = (p: Parameters<typeof can>[1]) => can(req.user, p);
+    res.locals.roleLabel = (r: string) => (ROLE_LABELS as Record<string, { id: string; en: string }>)[r]?.[req.locale] ?? r;
+    res.locals.currentPath = req.path;
+    res.locals.query = req.query;
+    res.locals.title = '';
+    res.locals.flashes = [];
+    next();
+  });
   app.use(express.urlencoded({ extended: false, limit: '200kb', parameterLimit: 500 }));
   app.use(express.json({ limit: '1mb' }));
-  app.use(i18nMiddleware(config.DEFAULT_LOCALE));
 
   // Bearer tokens authenticate the JSON API without cookies, hence without CSRF.
   app.use('/api', async (req, _res, next) => {
@@ -102,8 +114,9 @@ export function buildApp(ctx: AppContext) {
     loadCurrentUser(ctx.db, id, 'session', null).then((u) => done(null, u ?? false), done);
   });
   app.use((req, res, next) => (req.user ? next() : passport.session()(req, res, next)));
-  app.use((req, _res, next) => {
+  app.use((req, res, next) => {
     if (req.user) req.user.ip = req.ip ?? null;
+    res.locals.user = req.user;
     next();
   });
 
@@ -117,17 +130,9 @@ export function buildApp(ctx: AppContext) {
   });
   app.use((req, res, next) => {
     if (req.user?.authMethod === 'token') return next();
+    // The page's token exists before the check, so even the refusal page has a working sign-out form.
+    if (req.session) res.locals.csrfToken = generateToken(req);
     csrfSynchronisedProtection(req, res, next);
-  });
-  app.use((req, res, next) => {
-    if (req.session && req.user?.authMethod !== 'token') res.locals.csrfToken = generateToken(req);
-    res.locals.user = req.user;
-    res.locals.can = (p: Parameters<typeof can>[1]) => can(req.user, p);
-    res.locals.roleLabel = (r: string) => (ROLE_LABELS as Record<string, { id: string; en: string }>)[r]?.[req.locale] ?? r;
-    res.locals.currentPath = req.path;
-    res.locals.query = req.query;
-    res.locals.title = '';
-    next();
   });
   app.use(flashMiddleware);
 
