@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import express, { type Request } from 'express';
 import session from 'express-session';
 import connectPgSimple from 'connect-pg-simple';
-import passport from 'passport';
+import { Passport } from 'passport';
 import helmet from 'helmet';
 import { csrfSync } from 'csrf-sync';
 import type { AppContext } from './platform/context.js';
@@ -22,6 +22,7 @@ import { accountPages, accountApi } from './modules/account/routes.js';
 import { homePages, healthRoutes } from './modules/home/routes.js';
 import { orgPages, orgApi } from './modules/org/routes.js';
 import { auditPages, auditApi } from './platform/audit/routes.js';
+import { lettersApi } from './modules/letters/api.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -109,11 +110,17 @@ export function buildApp(ctx: AppContext) {
     },
   });
 
+  // One Passport per app: the default export is a process-wide singleton, and
+  // several apps (tests, two installations in one process) must not share it.
+  const passport = new Passport();
+  app.locals.passport = passport;
   passport.serializeUser((user, done) => done(null, (user as Express.User).id));
   passport.deserializeUser((id: string, done) => {
     loadCurrentUser(ctx.db, id, 'session', null).then((u) => done(null, u ?? false), done);
   });
-  app.use((req, res, next) => (req.user ? next() : passport.session()(req, res, next)));
+  const passportSession = passport.session();
+  app.use(passport.initialize());
+  app.use((req, res, next) => (req.user ? next() : passportSession(req, res, next)));
   app.use((req, res, next) => {
     if (req.user) req.user.ip = req.ip ?? null;
     res.locals.user = req.user;
@@ -145,6 +152,7 @@ export function buildApp(ctx: AppContext) {
   api.use(accountApi(ctx));
   api.use(orgApi(ctx));
   api.use(auditApi(ctx));
+  api.use(lettersApi(ctx));
   app.use('/api/v1', api);
 
   app.use(notFoundHandler);

@@ -22,6 +22,21 @@ export const AUDIT_ACTIONS = {
   'org.delegation_revoked': 'delegation revoked',
   'system.demo_seeded': 'demo organisation created on first start',
   'storage.object_stored': 'an object was stored',
+  'letter.created': 'a draft (konsep) was created; docSha256 is its first version',
+  'letter.version_saved': 'the drafter saved a changed version; docSha256 is the new version',
+  'letter.attachment_added': 'an attachment was added (a new version)',
+  'letter.attachment_removed': 'an attachment was removed (a new version)',
+  'letter.submitted': 'the draft was sent up its approval chain, bound to a version',
+  'letter.withdrawn': 'the drafter took the letter back before any paraf in this round',
+  'letter.approved': 'paraf: a reviewer approved a specific version (docSha256)',
+  'letter.returned': 'a reviewer or the signer returned the letter to the drafter with a note',
+  'letter.cancelled': 'the drafter cancelled the letter',
+  'letter.read_restricted': 'a Rahasia or Sangat Rahasia letter was opened',
+  'letter.kind_updated': 'a kind of letter was changed',
+  'classification.created': 'an archival classification code was added',
+  'classification.updated': 'an archival classification code was changed',
+  'approval.template_created': 'an approval chain template was created',
+  'approval.template_updated': 'an approval chain template was changed',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

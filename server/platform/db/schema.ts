@@ -115,6 +115,154 @@ export interface AuditHeadTable {
   hash: string;
 }
 
+
+export interface LetterKindTable {
+  code: string;
+  name: string;
+  family: string;
+  scope: 'internal' | 'external' | 'both';
+  layout: 'surat' | 'nota' | 'naskah';
+  signer_rule: 'kepala_daerah' | 'kepala_pd' | 'pejabat';
+  needs_addressees: Generated<boolean>;
+  sort_order: Generated<number>;
+  active: Generated<boolean>;
+}
+
+export interface ClassificationCodeTable {
+  code: string;
+  name: string;
+  parent_code: string | null;
+  retention_active_years: number | null;
+  retention_inactive_years: number | null;
+  final_fate: 'musnah' | 'permanen' | 'dinilai_kembali' | null;
+  active: Generated<boolean>;
+  updated_at: Timestamp;
+}
+
+type NullableTs = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+
+export interface LetterTable {
+  id: Id;
+  kind_code: string;
+  unit_id: RefNN;
+  drafter_id: RefNN;
+  drafter_position_id: Ref;
+  signer_id: RefNN;
+  signer_position_id: RefNN;
+  signer_prefix: 'an' | 'ub' | 'plh' | 'plt' | null;
+  signer_principal_position_id: Ref;
+  subject: string;
+  urgency: 'biasa' | 'segera' | 'sangat_segera';
+  security_class: 'biasa' | 'terbatas' | 'rahasia' | 'sangat_rahasia';
+  classification_code: string;
+  paper: Generated<'A4' | 'F4'>;
+  state: string;
+  version: Generated<number>;
+  version_sha256: string;
+  review_round: Generated<number>;
+  awaiting_position_id: Ref;
+  awaiting_user_id: Ref;
+  number: string | null;
+  reply_to_letter_id: Ref;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  submitted_at: NullableTs;
+  approved_at: NullableTs;
+  signed_at: NullableTs;
+}
+
+export interface LetterVersionTable {
+  letter_id: RefNN;
+  version: number;
+  sha256: string;
+  content: ColumnType<LetterContentJson, string, never>;
+  created_by: RefNN;
+  created_at: Timestamp;
+}
+
+/** The canonical content of one version, as hashed. */
+export interface LetterContentJson {
+  kind: string;
+  subject: string;
+  urgency: string;
+  securityClass: string;
+  classificationCode: string;
+  paper: string;
+  to: RecipientJson[];
+  cc: RecipientJson[];
+  signer: { userId: string; positionId: string; prefix: string | null; principalPositionId: string | null };
+  body: string;
+  attachments: { sha256: string; filename: string; size: number; contentType: string }[];
+}
+
+export type RecipientJson =
+  | { user: string; userId: string }
+  | { unit: string; unitId: string }
+  | { position: string; positionId: string }
+  | { external: { name: string; email: string | null } };
+
+export interface LetterRecipientTable {
+  id: Id;
+  letter_id: RefNN;
+  role: 'to' | 'cc';
+  ord: number;
+  user_id: Ref;
+  unit_id: Ref;
+  position_id: Ref;
+  ext_name: string | null;
+  ext_email: string | null;
+}
+
+export interface LetterAttachmentTable {
+  id: Id;
+  letter_id: RefNN;
+  object_sha256: string;
+  filename: string;
+  content_type: string;
+  size: ColumnType<string, number | string, number | string>;
+  uploaded_by: RefNN;
+  created_at: Timestamp;
+  removed_at: NullableTs;
+}
+
+export interface ApprovalStepTable {
+  id: Id;
+  letter_id: RefNN;
+  round: number;
+  ord: number;
+  position_id: RefNN;
+  added_by_drafter: Generated<boolean>;
+  action: 'approved' | 'returned' | null;
+  actor_id: Ref;
+  acting_as: 'self' | 'plh' | 'plt' | null;
+  on_behalf_of_id: Ref;
+  version: number | null;
+  version_sha256: string | null;
+  note: string | null;
+  acted_at: NullableTs;
+}
+
+export interface ApprovalTemplateTable {
+  id: Id;
+  name: string;
+  kind_code: string | null;
+  unit_id: Ref;
+  position_ids: ColumnType<string[], (string | number)[], (string | number)[]>;
+  allow_additional: Generated<boolean>;
+  active: Generated<boolean>;
+  created_at: Timestamp;
+}
+
+export interface NotificationTable {
+  id: Id;
+  user_id: RefNN;
+  letter_id: Ref;
+  kind: string;
+  params: ColumnType<Record<string, unknown>, string | undefined, string>;
+  created_at: Timestamp;
+  read_at: NullableTs;
+}
+
 export interface Database {
   units: UnitTable;
   positions: PositionTable;
@@ -125,6 +273,15 @@ export interface Database {
   objects: ObjectTable;
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
+  letter_kinds: LetterKindTable;
+  classification_codes: ClassificationCodeTable;
+  letters: LetterTable;
+  letter_versions: LetterVersionTable;
+  letter_recipients: LetterRecipientTable;
+  letter_attachments: LetterAttachmentTable;
+  approval_steps: ApprovalStepTable;
+  approval_templates: ApprovalTemplateTable;
+  notifications: NotificationTable;
 }
 
 export type Unit = Selectable<UnitTable>;
@@ -134,3 +291,5 @@ export type NewUser = Insertable<UserTable>;
 export type UserUpdate = Updateable<UserTable>;
 export type Delegation = Selectable<DelegationTable>;
 export type AuditEntry = Selectable<AuditLogTable>;
+export type Letter = Selectable<LetterTable>;
+export type ApprovalStep = Selectable<ApprovalStepTable>;
