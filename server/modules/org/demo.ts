@@ -85,6 +85,20 @@ const USERS: UserSpec[] = [
   { username: 'staf3', name: 'Fajar Nugroho, S.Pd.', nip: '199211302017011011', position: 'KASI-KUR', roles: ['staf', 'pemeriksa'] },
 ];
 
+// Number series: the regional style for agencies, Roman months at the Sekretariat
+// Daerah, "NOMOR n TAHUN y" for the Governor's Peraturan and Keputusan.
+const SERIES: { unit: string; scope: 'outgoing' | 'incoming'; kind?: string; name: string; format: string; token: string }[] = [
+  { unit: 'DKIS', scope: 'outgoing', name: 'Surat keluar DKIS', format: '{kode}/{nomor}/{unit}/{tahun}', token: 'DKIS' },
+  { unit: 'DKIS', scope: 'incoming', name: 'Agenda surat masuk DKIS', format: '{nomor}/AG/{unit}/{tahun}', token: 'DKIS' },
+  { unit: 'DISDIK', scope: 'outgoing', name: 'Surat keluar Dinas Pendidikan', format: '{kode}/{nomor}/{unit}/{tahun}', token: 'DISDIK' },
+  { unit: 'DISDIK', scope: 'incoming', name: 'Agenda surat masuk Dinas Pendidikan', format: '{nomor}/AG/{unit}/{tahun}', token: 'DISDIK' },
+  { unit: 'SETDA', scope: 'outgoing', name: 'Surat keluar Sekretariat Daerah', format: '{kode}/{nomor}/{unit}/{bulan_romawi}/{tahun}', token: 'SETDA' },
+  { unit: 'INSPEKTORAT', scope: 'outgoing', name: 'Surat keluar Inspektorat', format: '{kode}/{nomor}/{unit}/{tahun}', token: 'INSP' },
+  { unit: 'PEMPROV', scope: 'outgoing', name: 'Surat Gubernur', format: '{kode}/{nomor}/{unit}/{tahun}', token: 'PEMPROV' },
+  { unit: 'PEMPROV', scope: 'outgoing', kind: 'KEP', name: 'Keputusan Gubernur', format: 'NOMOR {nomor} TAHUN {tahun}', token: 'PEMPROV' },
+  { unit: 'PEMPROV', scope: 'outgoing', kind: 'PER', name: 'Peraturan Gubernur', format: 'NOMOR {nomor} TAHUN {tahun}', token: 'PEMPROV' },
+];
+
 /** Creates the demo organisation if the database has no users yet. */
 export async function seedDemoOrganisation(ctx: AppContext, password?: string): Promise<DemoResult> {
   if ((await repo.countUsers(ctx.db)) > 0) return { created: false };
@@ -105,6 +119,9 @@ export async function seedDemoOrganisation(ctx: AppContext, password?: string): 
     }
     for (const u of USERS) {
       await repo.insertUser(trx, { username: u.username, name: u.name, nip: u.nip, email: `${u.username}@sukamaju.go.id`, password_hash: hash, position_id: posIds.get(u.position)!, roles: u.roles });
+    }
+    for (const n of SERIES) {
+      await trx.insertInto('number_series').values({ unit_id: unitIds.get(n.unit)!, scope: n.scope, kind_code: n.kind ?? null, name: n.name, format: n.format, unit_token: n.token }).execute();
     }
     await appendAudit(trx, { id: null, name: 'system' }, { action: 'system.demo_seeded', details: { units: UNITS.length, positions: POSITIONS.length, users: USERS.length } });
     return { created: true, password: pw, generated };

@@ -13,6 +13,8 @@ export const PERMISSIONS = {
   'letter.sign': 'sign letters (TTE)',
   'incoming.register': 'register incoming letters (agenda)',
   'archive.manage': 'file, retain and dispose of records',
+  'numbering.manage': 'configure number series and void numbers',
+  'numbering.view': 'read the registers of issued numbers (buku agenda)',
   'token.own': 'hold personal API tokens',
 } as const;
 export type Permission = keyof typeof PERMISSIONS;
@@ -20,12 +22,12 @@ export type Permission = keyof typeof PERMISSIONS;
 const everyone: Permission[] = ['org.view', 'token.own', 'letter.draft'];
 
 export const ROLE_PERMISSIONS: Record<Role, Permission[]> = {
-  admin: [...everyone, 'org.manage', 'audit.verify'],
+  admin: [...everyone, 'org.manage', 'audit.verify', 'numbering.manage', 'numbering.view'],
   konseptor: [...everyone],
   pemeriksa: [...everyone, 'letter.review'],
   penandatangan: [...everyone, 'letter.review', 'letter.sign'],
-  agendaris: [...everyone, 'incoming.register'],
-  arsiparis: [...everyone, 'archive.manage'],
+  agendaris: [...everyone, 'incoming.register', 'numbering.manage', 'numbering.view'],
+  arsiparis: [...everyone, 'archive.manage', 'numbering.view'],
   auditor: ['org.view', 'token.own', 'audit.read', 'audit.verify'],
   staf: [...everyone],
 };

@@ -263,6 +263,38 @@ export interface NotificationTable {
   read_at: NullableTs;
 }
 
+export interface NumberSeriesTable {
+  id: Id;
+  unit_id: RefNN;
+  scope: 'outgoing' | 'incoming';
+  kind_code: string | null;
+  name: string;
+  format: string;
+  unit_token: string;
+  active: Generated<boolean>;
+  created_at: Timestamp;
+}
+
+export interface NumberCounterTable {
+  series_id: RefNN;
+  year: number;
+  value: number;
+}
+
+export interface IssuedNumberTable {
+  id: Id;
+  series_id: RefNN;
+  year: number;
+  seq: number;
+  number: string;
+  letter_id: Ref;
+  issued_by: Ref;
+  issued_at: Timestamp;
+  voided_at: NullableTs;
+  void_reason: string | null;
+  voided_by: Ref;
+}
+
 export interface Database {
   units: UnitTable;
   positions: PositionTable;
@@ -282,6 +314,9 @@ export interface Database {
   approval_steps: ApprovalStepTable;
   approval_templates: ApprovalTemplateTable;
   notifications: NotificationTable;
+  number_series: NumberSeriesTable;
+  number_counters: NumberCounterTable;
+  issued_numbers: IssuedNumberTable;
 }
 
 export type Unit = Selectable<UnitTable>;

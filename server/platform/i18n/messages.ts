@@ -4,6 +4,7 @@ import { orgMessages } from '../../modules/org/messages.js';
 import { accountMessages } from '../../modules/account/messages.js';
 import { auditMessages } from '../audit/messages.js';
 import { letterMessages } from '../../modules/letters/messages.js';
+import { numberingMessages } from '../../modules/numbering/messages.js';
 
 export type Messages = Record<string, { id: string; en: string }>;
 
@@ -58,4 +59,4 @@ const platformMessages = {
   'error.home': { id: 'Kembali ke beranda', en: 'Back to home' },
 } satisfies Messages;
 
-export const messages: Messages = { ...platformMessages, ...auditMessages, ...orgMessages, ...accountMessages, ...letterMessages };
+export const messages: Messages = { ...platformMessages, ...auditMessages, ...orgMessages, ...accountMessages, ...letterMessages, ...numberingMessages };
