@@ -34,9 +34,9 @@ export async function positionHolders(db: Executor, positionId: string) {
 
 export type DelegationKind = 'plh' | 'plt' | 'an' | 'ub';
 
-/** Delegations in force today (Asia/Jakarta calendar day) for a user. */
-export async function activeDelegationsOf(db: Executor, userId: string, kinds: DelegationKind[], on: Date = new Date()) {
-  const day = jakartaDate(on);
+/** Delegations in force for a user on a day: today by default (Asia/Jakarta calendar day), or a 'YYYY-MM-DD' day. */
+export async function activeDelegationsOf(db: Executor, userId: string, kinds: DelegationKind[], on: Date | string = new Date()) {
+  const day = typeof on === 'string' ? on : jakartaDate(on);
   const rows = await db
     .selectFrom('delegations as d')
     .innerJoin('positions as p', 'p.id', 'd.principal_position_id')

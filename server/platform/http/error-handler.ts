@@ -34,14 +34,28 @@ export function errorHandler(logger: Logger, onSecurityEvent: (req: Request, err
     }
     const t = req.t ?? ((k: string) => k);
     const message = t(appErr.messageKey, appErr.params);
+    const details = localiseDetails(appErr.details, t);
     if (res.headersSent) return;
     res.status(appErr.status);
     if (isApi(req) || req.accepts(['html', 'json']) === 'json') {
-      res.json({ error: { code: appErr.code, message, ...(appErr.details ? { details: appErr.details } : {}) } });
+      res.json({ error: { code: appErr.code, message, ...(details ? { details } : {}) } });
       return;
     }
-    res.render('errors/error', { title: t('error.title'), status: appErr.status, message, details: appErr.details });
+    res.render('errors/error', { title: t('error.title'), status: appErr.status, message, details });
   };
+}
+
+/**
+ * A field's message may be a message key (with optional params), so the API
+ * answers in the caller's language; plain text passes through unchanged.
+ */
+export function localiseDetails(details: unknown, t: (key: string, params?: Record<string, string | number>) => string): unknown {
+  if (!Array.isArray(details)) return details;
+  return details.map((d) => {
+    if (!d || typeof d !== 'object' || typeof d.message !== 'string') return d;
+    const { params, ...rest } = d as { message: string; params?: Record<string, string | number> };
+    return { ...rest, message: t(rest.message, params) };
+  });
 }
 
 export { ForbiddenError };

@@ -11,3 +11,11 @@ export function parseInput<T extends z.ZodTypeAny>(schema: T, input: unknown): z
   }
   return r.data;
 }
+
+/**
+ * A refusal about one field. `key` is a message key: the error handler
+ * translates it for the API, and forms show it next to the field.
+ */
+export function fieldError(field: string, key: string, params: Record<string, string | number> = {}): ValidationError {
+  return new ValidationError(key, params, [{ field, message: key, params }]);
+}
