@@ -23,6 +23,10 @@ import { homePages, healthRoutes } from './modules/home/routes.js';
 import { orgPages, orgApi } from './modules/org/routes.js';
 import { auditPages, auditApi } from './platform/audit/routes.js';
 import { lettersApi } from './modules/letters/api.js';
+import { letterPages, navCounts } from './modules/letters/routes.js';
+import { letterKindPages, letterKindApi } from './modules/letters/kinds-routes.js';
+import { classificationPages, classificationApi } from './modules/archive/classification-routes.js';
+import { approvalPages, approvalApi } from './modules/approvals/routes.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -142,17 +146,25 @@ export function buildApp(ctx: AppContext) {
     csrfSynchronisedProtection(req, res, next);
   });
   app.use(flashMiddleware);
+  app.use(navCounts(ctx));
 
   app.use(accountPages(ctx));
   app.use(homePages(ctx));
   app.use(orgPages(ctx));
   app.use(auditPages(ctx));
+  app.use(letterPages(ctx));
+  app.use(letterKindPages(ctx));
+  app.use(classificationPages(ctx));
+  app.use(approvalPages(ctx));
 
   const api = express.Router();
   api.use(accountApi(ctx));
   api.use(orgApi(ctx));
   api.use(auditApi(ctx));
   api.use(lettersApi(ctx));
+  api.use(letterKindApi(ctx));
+  api.use(classificationApi(ctx));
+  api.use(approvalApi(ctx));
   app.use('/api/v1', api);
 
   app.use(notFoundHandler);

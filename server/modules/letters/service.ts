@@ -479,3 +479,47 @@ export function listKinds(ctx: AppContext) {
 export function listClassificationCodes(ctx: AppContext) {
   return ctx.db.selectFrom('classification_codes').selectAll().where('active', '=', true).orderBy('code').execute();
 }
+
+// ---------- for the pages ----------
+
+/**
+ * What the drafting form offers to pick from: units, positions and users for
+ * tujuan/tembusan, and the users who may sign (letter.sign) with their position.
+ */
+export async function draftingDirectory(ctx: AppContext) {
+  const [units, positions, users] = await Promise.all([
+    ctx.db.selectFrom('units').select(['code', 'name']).where('active', '=', true).orderBy('code').execute(),
+    ctx.db.selectFrom('positions').select(['code', 'title']).where('active', '=', true).orderBy('code').execute(),
+    ctx.db
+      .selectFrom('users as u')
+      .leftJoin('positions as p', 'p.id', 'u.position_id')
+      .select(['u.id', 'u.username', 'u.name', 'u.roles', 'p.title as position_title'])
+      .where('u.active', '=', true)
+      .orderBy('u.name')
+      .execute(),
+  ]);
+  const people = users.map((u) => ({ id: String(u.id), username: u.username, name: u.name, positionTitle: u.position_title, maySign: can({ roles: u.roles }, 'letter.sign') && u.position_title !== null }));
+  return { units, positions, users: people, signers: people.filter((u) => u.maySign) };
+}
+
+/** The signer as the letter page shows it: name, own position, and the a.n./Plh./Plt. principal. Callers have already checked access to the letter. */
+export async function describeSigner(ctx: AppContext, signer: LetterContentJson['signer']) {
+  const [u, own, principal] = await Promise.all([
+    ctx.db.selectFrom('users').select(['username', 'name']).where('id', '=', signer.userId).executeTakeFirst(),
+    getPosition(ctx.db, signer.positionId),
+    signer.principalPositionId ? getPosition(ctx.db, signer.principalPositionId) : undefined,
+  ]);
+  return { username: u?.username ?? null, name: u?.name ?? null, positionTitle: own?.title ?? null, prefix: signer.prefix, principalTitle: principal?.title ?? null };
+}
+
+export async function listNotifications(ctx: AppContext, user: CurrentUser, page: { size: number; offset: number }) {
+  const [items, total] = await Promise.all([
+    repo.listNotifications(ctx.db, user.id, page.size, page.offset),
+    ctx.db.selectFrom('notifications').select((eb) => eb.fn.countAll<string>().as('n')).where('user_id', '=', user.id).executeTakeFirstOrThrow(),
+  ]);
+  return { items, total: Number(total.n) };
+}
+
+export function markAllNotificationsRead(ctx: AppContext, user: CurrentUser) {
+  return repo.markNotificationsRead(ctx.db, user.id);
+}

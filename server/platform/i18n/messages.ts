@@ -5,6 +5,9 @@ import { accountMessages } from '../../modules/account/messages.js';
 import { auditMessages } from '../audit/messages.js';
 import { letterMessages } from '../../modules/letters/messages.js';
 import { numberingMessages } from '../../modules/numbering/messages.js';
+import { archiveMessages } from '../../modules/archive/messages.js';
+import { approvalMessages } from '../../modules/approvals/messages.js';
+import { letterKindMessages } from '../../modules/letters/kinds-messages.js';
 
 export type Messages = Record<string, { id: string; en: string }>;
 
@@ -59,4 +62,4 @@ const platformMessages = {
   'error.home': { id: 'Kembali ke beranda', en: 'Back to home' },
 } satisfies Messages;
 
-export const messages: Messages = { ...platformMessages, ...auditMessages, ...orgMessages, ...accountMessages, ...letterMessages, ...numberingMessages };
+export const messages: Messages = { ...platformMessages, ...auditMessages, ...orgMessages, ...accountMessages, ...letterMessages, ...numberingMessages, ...archiveMessages, ...approvalMessages, ...letterKindMessages };
