@@ -295,6 +295,47 @@ export interface IssuedNumberTable {
   voided_by: Ref;
 }
 
+export interface TrustAnchorTable {
+  id: Id;
+  name: string;
+  cert_pem: string;
+  fingerprint: string;
+  internal: Generated<boolean>;
+  active: Generated<boolean>;
+  added_by: Ref;
+  created_at: Timestamp;
+}
+
+export interface CertificateTable {
+  id: Id;
+  user_id: RefNN;
+  status: 'pending' | 'active' | 'revoked' | 'expired';
+  source: 'internal' | 'imported';
+  serial_hex: string | null;
+  issuer_dn: string | null;
+  subject_dn: string | null;
+  cert_pem: string | null;
+  chain_pem: string | null;
+  pkcs12: Buffer | null;
+  not_before: NullableTs;
+  not_after: NullableTs;
+  issued_by: Ref;
+  created_at: Timestamp;
+  activated_at: NullableTs;
+  revoked_at: NullableTs;
+  revocation_reason: string | null;
+}
+
+export interface LetterSignatureTable {
+  letter_id: RefNN;
+  certificate_id: RefNN;
+  signer_id: RefNN;
+  pdf_sha256: string;
+  issued_number_id: RefNN;
+  signed_at: Timestamp;
+  on_behalf: string | null;
+}
+
 export interface Database {
   units: UnitTable;
   positions: PositionTable;
@@ -317,6 +358,9 @@ export interface Database {
   number_series: NumberSeriesTable;
   number_counters: NumberCounterTable;
   issued_numbers: IssuedNumberTable;
+  trust_anchors: TrustAnchorTable;
+  certificates: CertificateTable;
+  letter_signatures: LetterSignatureTable;
 }
 
 export type Unit = Selectable<UnitTable>;
