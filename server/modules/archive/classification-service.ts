@@ -11,6 +11,7 @@ import { can } from '../../platform/auth/permissions.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../platform/http/errors.js';
 import { fieldError, parseInput } from '../../platform/http/validate.js';
 import * as repo from './classification-repo.js';
+import { fieldChanges } from '../../platform/audit/changes.js';
 
 export const FINAL_FATES = ['musnah', 'permanen', 'dinilai_kembali'] as const;
 export type FinalFate = (typeof FINAL_FATES)[number];
@@ -176,14 +177,7 @@ export async function updateCode(ctx: AppContext, user: CurrentUser, code: strin
   return ctx.db.transaction().execute(async (trx) => {
     const before = await repo.lockCode(trx, code);
     if (!before) throw new NotFoundError();
-    const changes: Record<string, { from: unknown; to: unknown }> = {};
-    const patch: Record<string, unknown> = {};
-    for (const [field, column] of Object.entries(COLUMNS) as [keyof typeof COLUMNS, (typeof COLUMNS)[keyof typeof COLUMNS]][]) {
-      const to = d[field];
-      if (to === undefined || to === before[column]) continue;
-      changes[field] = { from: before[column], to };
-      patch[column] = to;
-    }
+    const { changes, patch } = fieldChanges(COLUMNS, d, before);
     if (changes.active) {
       const current = (await repo.getCode(trx, code))!;
       if (d.active === false && Number(current.active_children) > 0) throw fieldError('active', 'archive.refuse.active_children');

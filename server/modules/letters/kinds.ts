@@ -12,6 +12,7 @@ import { can } from '../../platform/auth/permissions.js';
 import { ForbiddenError, NotFoundError } from '../../platform/http/errors.js';
 import { fieldError, parseInput } from '../../platform/http/validate.js';
 import * as repo from './kinds-repo.js';
+import { fieldChanges } from '../../platform/audit/changes.js';
 
 export const KIND_SCOPES = ['internal', 'external', 'both'] as const;
 export const SIGNER_RULES = ['kepala_daerah', 'kepala_pd', 'pejabat'] as const;
@@ -70,14 +71,7 @@ export async function updateKind(ctx: AppContext, user: CurrentUser, code: strin
   return ctx.db.transaction().execute(async (trx) => {
     const before = await repo.getKindForUpdate(trx, code);
     if (!before) throw new NotFoundError();
-    const changes: Record<string, { from: unknown; to: unknown }> = {};
-    const patch: Record<string, unknown> = {};
-    for (const [field, column] of Object.entries(COLUMNS) as [keyof typeof COLUMNS, (typeof COLUMNS)[keyof typeof COLUMNS]][]) {
-      const to = d[field];
-      if (to === undefined || to === before[column]) continue;
-      changes[field] = { from: before[column], to };
-      patch[column] = to;
-    }
+    const { changes, patch } = fieldChanges(COLUMNS, d, before);
     const changed = Object.keys(changes).length > 0;
     if (changed) {
       await repo.updateKind(trx, code, patch);
