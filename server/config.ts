@@ -34,6 +34,10 @@ const schema = z.object({
   LOGIN_LOCK_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
   UPLOAD_MAX_MB: z.coerce.number().positive().max(1024).default(25),
   DEFAULT_LOCALE: z.enum(['id', 'en']).default('id'),
+  /** The internal CA's certificate and encrypted key (and a generated passphrase outside production). */
+  CERTS_DIR: z.string().min(1).default('./certs'),
+  CA_PASSPHRASE: z.string().min(16, 'must be at least 16 characters (it protects the CA key)').optional(),
+  CA_NAME: z.string().trim().min(1).max(64).optional(),
 });
 
 export type Config = z.infer<typeof schema> & {
@@ -42,6 +46,7 @@ export type Config = z.infer<typeof schema> & {
   /** True when no S3_ENDPOINT is given: s3rver under DATA_DIR. */
   embeddedStorage: boolean;
   dataDir: string;
+  certsDir: string;
   publicUrl: string;
 };
 
@@ -55,23 +60,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings mean "not set", as in most .env files.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = schema.safeParse(cleaned);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
-  }
-  const c = parsed.data;
-  const problems: string[] = [];
-  if (c.S3_ENDPOINT && (!c.S3_ACCESS_KEY || !c.S3_SECRET_KEY)) {
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  // Checked on the raw values too, so one start names every bad variable, not only the first kind.
+  const raw = cleaned as Record<string, string>;
+  if (raw.S3_ENDPOINT && (!raw.S3_ACCESS_KEY || !raw.S3_SECRET_KEY)) {
     problems.push('S3_ACCESS_KEY and S3_SECRET_KEY: required when S3_ENDPOINT is set');
   }
-  if (c.NODE_ENV === 'production' && !c.SESSION_SECRET) {
+  if (raw.NODE_ENV === 'production' && !raw.SESSION_SECRET) {
     problems.push('SESSION_SECRET: required in production (at least 32 random characters)');
   }
-  if (problems.length) throw new ConfigError(problems);
+  if (raw.NODE_ENV === 'production' && !raw.CA_PASSPHRASE) {
+    problems.push('CA_PASSPHRASE: required in production (a long random passphrase for the internal CA key; keep a copy apart from the backups)');
+  }
+  if (!parsed.success || problems.length) throw new ConfigError(problems);
+  const c = parsed.data;
   return {
     ...c,
     embeddedDatabase: !c.DATABASE_URL,
     embeddedStorage: !c.S3_ENDPOINT,
     dataDir: path.resolve(c.DATA_DIR),
+    certsDir: path.resolve(c.CERTS_DIR),
     publicUrl: (c.PUBLIC_URL ?? `http://localhost:${c.PORT}`).replace(/\/$/, ''),
   };
 }

@@ -28,6 +28,7 @@ export const accountMessages = {
   'account.totp_disable': { id: 'Nonaktifkan', en: 'Turn off' },
   'account.totp_enabled': { id: 'Verifikasi dua langkah diaktifkan.', en: 'Two-step verification turned on.' },
   'account.totp_disabled': { id: 'Verifikasi dua langkah dinonaktifkan.', en: 'Two-step verification turned off.' },
+  'account.totp_already_on': { id: 'Verifikasi dua langkah sudah aktif.', en: 'Two-step verification is already on.' },
   'account.totp_not_pending': { id: 'Mulai pendaftaran TOTP terlebih dahulu.', en: 'Start TOTP enrolment first.' },
   'account.otp_invalid': { id: 'Kode OTP salah atau kedaluwarsa.', en: 'The OTP code is wrong or expired.' },
   'account.otp': { id: 'Kode OTP', en: 'OTP code' },

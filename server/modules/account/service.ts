@@ -92,6 +92,8 @@ function checkOtp(ctx: AppContext, sealed: string, otp: string): boolean {
 
 /** Starts enrolment: a new secret is kept (not yet enabled) and shown as a QR code. */
 export async function beginTotpEnrolment(ctx: AppContext, user: CurrentUser) {
+  // Replacing the secret turns the second factor off: that needs the password (disableTotp).
+  if (user.totpEnabled) throw new ValidationError('account.totp_already_on');
   const secret = new Secret({ size: 20 });
   await repo.setTotp(ctx.db, user.id, ctx.secrets.seal(secret.base32), false);
   const uri = totpFor(secret.base32, user.username).toString();

@@ -35,11 +35,20 @@ export const AUDIT_ACTIONS = {
   'letter.returned': 'a reviewer or the signer returned the letter to the drafter with a note',
   'letter.cancelled': 'the drafter cancelled the letter',
   'letter.read_restricted': 'a Rahasia or Sangat Rahasia letter was opened',
+  'letter.signed': 'the signer signed: number allocated, final PDF signed (PAdES) and stored; docSha256 is the signed PDF',
   'letter.kind_updated': 'a kind of letter was changed',
   'classification.created': 'an archival classification code was added',
   'classification.updated': 'an archival classification code was changed',
   'approval.template_created': 'an approval chain template was created',
   'approval.template_updated': 'an approval chain template was changed',
+  'signing.trust_anchor_added': 'a trust anchor (CA certificate) was added; internal: our CA, registered on first start',
+  'signing.trust_anchor_deactivated': 'a trust anchor was deactivated: signatures chaining only to it no longer verify',
+  'signing.certificate_issued': 'an administrator issued a certificate to a user (pending until the user chooses a signing passphrase)',
+  'signing.certificate_activated': 'a user chose a signing passphrase: key pair generated, certificate issued by our CA',
+  'signing.certificate_imported': 'a user imported a certificate and key (PKCS#12) issued by a trusted CA',
+  'signing.certificate_revoked': 'a certificate was revoked, with the reason (superseded when a new one replaces it)',
+  'signing.passphrase_changed': 'a user changed the signing passphrase of their certificate',
+  'signing.unlock_refused': 'a wrong signing passphrase was entered (security event)',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

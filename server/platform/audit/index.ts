@@ -41,8 +41,9 @@ interface ChainFields {
   prev_hash: string;
 }
 
-export function entryHash(e: ChainFields): string {
-  const canonical = canonicalize({
+/** What an entry's hash covers, under the names the API also uses. */
+export function entryFields(e: Omit<ChainFields, 'prev_hash'>) {
+  return {
     seq: String(e.seq),
     at: e.at,
     actorId: e.actor_id === null ? null : String(e.actor_id),
@@ -53,7 +54,11 @@ export function entryHash(e: ChainFields): string {
     ip: e.ip,
     details: e.details ?? {},
     docSha256: e.doc_sha256,
-  });
+  };
+}
+
+export function entryHash(e: ChainFields): string {
+  const canonical = canonicalize(entryFields(e));
   return crypto.createHash('sha256').update(e.prev_hash).update(canonical ?? '').digest('hex');
 }
 
@@ -88,8 +93,11 @@ export interface ChainVerdict {
   count: number;
   headSeq: string;
   headHash: string;
-  firstBad?: { seq: string; reason: string };
+  firstBad?: { seq: string; reason: string; code: BreakKind };
 }
+
+/** Why the chain breaks at an entry; the page translates it (audit.break.*). */
+export type BreakKind = 'missing' | 'prev_mismatch' | 'altered' | 'truncated' | 'head_mismatch';
 
 /** Walk the whole chain in order and name the first entry that does not fit. */
 export async function verifyAuditChain(db: Executor, batch = 5000): Promise<ChainVerdict> {
@@ -97,12 +105,12 @@ export async function verifyAuditChain(db: Executor, batch = 5000): Promise<Chai
   let prevHash = GENESIS_HASH;
   let expected = 1n;
   let count = 0;
-  const bad = (seq: bigint | string, reason: string): ChainVerdict => ({
+  const bad = (seq: bigint | string, code: BreakKind, reason: string): ChainVerdict => ({
     ok: false,
     count,
     headSeq: String(head.seq),
     headHash: head.hash,
-    firstBad: { seq: String(seq), reason },
+    firstBad: { seq: String(seq), reason, code },
   });
   for (;;) {
     const rows = await db
@@ -115,9 +123,9 @@ export async function verifyAuditChain(db: Executor, batch = 5000): Promise<Chai
     if (rows.length === 0) break;
     for (const r of rows) {
       const seq = BigInt(r.seq);
-      if (seq !== expected) return bad(expected, `entry ${expected} is missing (next present is ${seq})`);
-      if (r.prev_hash !== prevHash) return bad(seq, 'prev_hash does not match the previous entry');
-      if (entryHash(r as unknown as ChainFields) !== r.hash) return bad(seq, 'content does not match its hash (altered)');
+      if (seq !== expected) return bad(expected, 'missing', `entry ${expected} is missing (next present is ${seq})`);
+      if (r.prev_hash !== prevHash) return bad(seq, 'prev_mismatch', 'prev_hash does not match the previous entry');
+      if (entryHash(r as unknown as ChainFields) !== r.hash) return bad(seq, 'altered', 'content does not match its hash (altered)');
       prevHash = r.hash;
       expected = seq + 1n;
       count++;
@@ -125,8 +133,8 @@ export async function verifyAuditChain(db: Executor, batch = 5000): Promise<Chai
   }
   const last = expected - 1n;
   if (String(last) !== String(head.seq)) {
-    return bad(last + 1n, `head says ${head.seq} entries but the chain ends at ${last} (entries deleted at the end)`);
+    return bad(last + 1n, 'truncated', `head says ${head.seq} entries but the chain ends at ${last} (entries deleted at the end)`);
   }
-  if (head.hash !== prevHash) return bad(last, 'head hash does not match the last entry');
+  if (head.hash !== prevHash) return bad(last, 'head_mismatch', 'head hash does not match the last entry');
   return { ok: true, count, headSeq: String(head.seq), headHash: head.hash };
 }

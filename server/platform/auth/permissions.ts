@@ -16,13 +16,14 @@ export const PERMISSIONS = {
   'numbering.manage': 'configure number series and void numbers',
   'numbering.view': 'read the registers of issued numbers (buku agenda)',
   'token.own': 'hold personal API tokens',
+  'cert.manage': 'issue and revoke signing certificates, manage trust anchors',
 } as const;
 export type Permission = keyof typeof PERMISSIONS;
 
 const everyone: Permission[] = ['org.view', 'token.own', 'letter.draft'];
 
 export const ROLE_PERMISSIONS: Record<Role, Permission[]> = {
-  admin: [...everyone, 'org.manage', 'audit.verify', 'numbering.manage', 'numbering.view'],
+  admin: [...everyone, 'org.manage', 'audit.read', 'audit.verify', 'numbering.manage', 'numbering.view', 'cert.manage'],
   konseptor: [...everyone],
   pemeriksa: [...everyone, 'letter.review'],
   penandatangan: [...everyone, 'letter.review', 'letter.sign'],

@@ -54,10 +54,14 @@ export class ObjectStore {
    */
   async put(trx: Executor, bytes: Buffer, contentType: string, createdBy: string | null): Promise<StoredObject> {
     const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
-    // A Buffer with explicit size: s3rver cannot take multipart uploads.
-    await this.client.putObject(this.bucket, ObjectStore.keyFor(sha256), bytes, bytes.length, {
-      'Content-Type': contentType,
-    });
+    // Same address, same bytes: a write is never an overwrite (and a bucket with object lock would refuse one).
+    // A stored object of another size is damaged; writing the right bytes repairs it.
+    if ((await this.stat(sha256))?.size !== bytes.length) {
+      // A Buffer with explicit size: s3rver cannot take multipart uploads.
+      await this.client.putObject(this.bucket, ObjectStore.keyFor(sha256), bytes, bytes.length, {
+        'Content-Type': contentType,
+      });
+    }
     await trx
       .insertInto('objects')
       .values({ sha256, size: bytes.length, content_type: contentType, created_by: createdBy })
