@@ -24,9 +24,11 @@ import { orgPages, orgApi } from './modules/org/routes.js';
 import { auditPages, auditApi } from './platform/audit/routes.js';
 import { lettersApi } from './modules/letters/api.js';
 import { letterPages, navCounts } from './modules/letters/routes.js';
+import { letterSignPages } from './modules/letters/sign-routes.js';
 import { letterKindPages, letterKindApi } from './modules/letters/kinds-routes.js';
 import { classificationPages, classificationApi } from './modules/archive/classification-routes.js';
 import { approvalPages, approvalApi } from './modules/approvals/routes.js';
+import { certificatePages, certificateApi, publicSigningRoutes, verifyApi, verifyPages } from './modules/signing/routes.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -96,6 +98,9 @@ export function buildApp(ctx: AppContext) {
     req.user = user;
     next();
   });
+  // Public and cookie-less: CRL/CA certificate, the QR verification page and the verification API.
+  app.use(publicSigningRoutes(ctx));
+  app.use('/api/v1', verifyApi(ctx));
 
   const PgStore = connectPgSimple(session);
   app.use((req, res, next) => (req.user ? next() : sessionMiddleware(req, res, next)));
@@ -152,10 +157,14 @@ export function buildApp(ctx: AppContext) {
   app.use(homePages(ctx));
   app.use(orgPages(ctx));
   app.use(auditPages(ctx));
+  // Before letterPages: /surat/tandatangan must not be read as the letter /surat/:id.
+  app.use(letterSignPages(ctx));
   app.use(letterPages(ctx));
   app.use(letterKindPages(ctx));
   app.use(classificationPages(ctx));
   app.use(approvalPages(ctx));
+  app.use(certificatePages(ctx));
+  app.use(verifyPages(ctx));
 
   const api = express.Router();
   api.use(accountApi(ctx));
@@ -165,6 +174,7 @@ export function buildApp(ctx: AppContext) {
   api.use(letterKindApi(ctx));
   api.use(classificationApi(ctx));
   api.use(approvalApi(ctx));
+  api.use(certificateApi(ctx));
   app.use('/api/v1', api);
 
   app.use(notFoundHandler);

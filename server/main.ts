@@ -1,10 +1,11 @@
 // Starts TNDE: configuration -> embedded services if needed -> migrations ->
-// demo organisation on first start -> HTTP.
+// demo organisation on first start -> internal CA -> HTTP.
 import http from 'node:http';
 import { loadConfig, ConfigError } from './config.js';
 import { startPlatform } from './platform/bootstrap.js';
 import { buildApp } from './app.js';
 import { seedDemoOrganisation, DEMO_ACCOUNTS } from './modules/org/demo.js';
+import { ensureCa } from './modules/signing/service.js';
 
 async function main() {
   let config;
@@ -29,6 +30,8 @@ async function main() {
       console.log(demo.generated ? `  Password for every demo account (shown once): ${demo.password}\n` : '  Password: the value of DEMO_PASSWORD\n');
     }
   }
+  // After the demo seeding, so a new CA is named after the organisation; idempotent.
+  await ensureCa(ctx);
 
   const server = http.createServer(buildApp(ctx));
   server.listen(config.PORT, config.HOST, () => {

@@ -31,7 +31,8 @@ const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'tnde-test-'));
 let counter = 0;
 
 function testConfig(overrides: Record<string, string> = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', DATA_DIR: tmpRoot, SESSION_SECRET: 'x'.repeat(40), LOG_LEVEL: 'silent', ...overrides });
+  // One internal CA per test process, in its tmp dir: created while seeding the template (demo certificate of penandatangan).
+  return loadConfig({ NODE_ENV: 'test', DATA_DIR: tmpRoot, CERTS_DIR: path.join(tmpRoot, 'certs'), SESSION_SECRET: 'x'.repeat(40), LOG_LEVEL: 'silent', ...overrides });
 }
 
 function sharedStorage() {

@@ -7,6 +7,8 @@ import { requireUser, paging } from '../../platform/http/guards.js';
 import { ValidationError } from '../../platform/http/errors.js';
 import { checkAttachment } from './attachments.js';
 import * as letters from './service.js';
+import * as sign from './sign.js';
+import { previewPdf, type Preview } from './render-preview.js';
 
 export function uploadMiddleware(ctx: AppContext) {
   return multer({ storage: multer.memoryStorage(), limits: { fileSize: ctx.config.UPLOAD_MAX_MB * 1024 * 1024, files: 1, fields: 20 } }).single('file');
@@ -16,6 +18,7 @@ export function uploadMiddleware(ctx: AppContext) {
 export async function letterJson(ctx: AppContext, user: CurrentUser, id: string) {
   const v = await letters.getLetter(ctx, user, id);
   const l = v.letter;
+  const sig = l.signed_at ? await sign.describeSignature(ctx, id) : undefined;
   return {
     id: String(l.id),
     state: l.state,
@@ -35,9 +38,33 @@ export async function letterJson(ctx: AppContext, user: CurrentUser, id: string)
     attachments: v.attachments.map((a) => ({ id: String(a.id), filename: a.filename, contentType: a.content_type, size: Number(a.size), sha256: a.object_sha256 })),
     approvals: v.steps.map((s) => ({ round: s.round, order: s.ord, position: s.position_title, action: s.action, actor: s.actor_username, actingAs: s.acting_as, onBehalfOf: s.on_behalf_of_name, version: s.version, versionSha256: s.version_sha256, note: s.note, at: s.acted_at })),
     actions: v.access.actions,
+    signature: sig
+      ? { signedAt: sig.signed_at, signer: sig.signer_name, onBehalf: sig.on_behalf, pdfSha256: sig.pdf_sha256, certificateSerial: sig.serial_hex, certificateIssuer: sig.issuer_dn, verificationUrl: `${ctx.config.publicUrl}/v/${sig.verification_id}`, pdf: `/api/v1/letters/${id}/pdf` }
+      : null,
     createdAt: l.created_at,
     updatedAt: l.updated_at,
   };
+}
+
+/** A preview PDF shown in the browser (inline), framable by our own pages only. */
+export function sendPreview(res: import('express').Response, p: Preview) {
+  res
+    .type('application/pdf')
+    .set('Content-Disposition', `inline; filename="${p.filename}"`)
+    .set('Cache-Control', 'private, no-store')
+    .set('Content-Security-Policy', "default-src 'none'; frame-ancestors 'self'")
+    .set('X-Frame-Options', 'SAMEORIGIN')
+    .send(Buffer.from(p.bytes));
+}
+
+/** `?version=N` / `?versi=N`: a number, or undefined when absent (a bad value gives 404 in the service). */
+export function versionParam(v: unknown): number | undefined {
+  return typeof v === 'string' ? Number(v) : undefined;
+}
+
+/** One letter's outcome of a batch, as the API answers and the page streams it. */
+export function bulkResultJson(req: import('express').Request, r: sign.BulkResult) {
+  return r.ok ? { id: r.id, ok: true, number: r.number } : { id: r.id, ok: false, error: { code: r.error.code, message: req.t(r.error.messageKey, r.error.params) } };
 }
 
 function stripIds(r: object) {
@@ -102,6 +129,19 @@ export function lettersApi(ctx: AppContext): Router {
   r.post('/letters/:id/return', requireUser, command(letters.returnToDrafter));
   r.post('/letters/:id/withdraw', requireUser, command((c, u, id) => letters.withdraw(c, u, id)));
   r.post('/letters/:id/cancel', requireUser, command(letters.cancel));
+  r.post('/letters/:id/sign', requireUser, command(sign.signLetter));
+  // One JSON answer at the end; the page streams the same results line by line (sign-routes.ts).
+  r.post('/letters/bulk-sign', requireUser, async (req, res) => {
+    const results = await sign.signLetters(ctx, req.user!, req.body ?? {}, () => {});
+    res.json({ signed: results.filter((x) => x.ok).length, failed: results.filter((x) => !x.ok).length, results: results.map((x) => bulkResultJson(req, x)) });
+  });
+  r.get('/letters/:id/preview', requireUser, async (req, res) => {
+    sendPreview(res, await previewPdf(ctx, req.user!, String(req.params.id), versionParam(req.query.version)));
+  });
+  r.get('/letters/:id/pdf', requireUser, async (req, res) => {
+    const f = await sign.getSignedPdf(ctx, req.user!, String(req.params.id));
+    res.type('application/pdf').attachment(f.filename).send(f.bytes);
+  });
 
   r.get('/inbox', requireUser, async (req, res) => {
     const p = paging(req);

@@ -9,12 +9,14 @@ import { requireUser, requirePermission, paging, isApi } from '../../platform/ht
 import { flash } from '../../platform/http/flash.js';
 import { toAppError } from '../../platform/http/error-handler.js';
 import { ValidationError, type AppError } from '../../platform/http/errors.js';
-import { uploadMiddleware } from './api.js';
+import { uploadMiddleware, sendPreview, versionParam } from './api.js';
+import { previewPdf } from './render-preview.js';
 import { checkAttachment } from './attachments.js';
 import { canonicalBody } from './body.js';
 import { diffVersions } from './diff.js';
 import { parseRecipientLines, recipientLines, type RecipientDirectory } from './recipient-lines.js';
 import * as letters from './service.js';
+import { describeSignature } from './sign.js';
 
 type Directory = Awaited<ReturnType<typeof letters.draftingDirectory>>;
 
@@ -79,7 +81,7 @@ function fieldErrors(err: AppError, t: Request['t']): Record<string, string> {
   return out;
 }
 
-function formatWhen(d: Date | string | null | undefined, locale: string): string {
+export function formatWhen(d: Date | string | null | undefined, locale: string): string {
   if (!d) return '-';
   return new Date(d).toLocaleString(locale === 'id' ? 'id-ID' : 'en-GB', { timeZone: 'Asia/Jakarta', dateStyle: 'medium', timeStyle: 'short' });
 }
@@ -238,18 +240,28 @@ export function letterPages(ctx: AppContext): Router {
   r.get('/surat/:id', requireUser, async (req, res) => {
     const id = String(req.params.id);
     const v = await letters.getLetter(ctx, req.user!, id);
-    const [signer, dir] = await Promise.all([letters.describeSigner(ctx, v.content.signer), v.access.actions.includes('submit') ? letters.draftingDirectory(ctx) : undefined]);
+    const [signer, dir, signature] = await Promise.all([
+      letters.describeSigner(ctx, v.content.signer),
+      v.access.actions.includes('submit') ? letters.draftingDirectory(ctx) : undefined,
+      v.letter.signed_at ? describeSignature(ctx, id) : undefined,
+    ]);
     render(req, res, 'letters/show', {
       title: v.letter.subject,
       id,
       ...v,
       signer,
+      signature: signature ?? null,
+      verifyUrl: signature ? `${ctx.config.publicUrl}/v/${signature.verification_id}` : null,
       drafterName: v.versions[v.versions.length - 1]?.author ?? '-',
       // Sanitised again right before output: the only stored HTML a page prints unescaped.
       body: canonicalBody(v.content.body),
       positions: dir?.positions ?? [],
       uploadMaxMb: ctx.config.UPLOAD_MAX_MB,
     });
+  });
+
+  r.get('/surat/:id/pratinjau', requireUser, async (req, res) => {
+    sendPreview(res, await previewPdf(ctx, req.user!, String(req.params.id), versionParam(req.query.versi)));
   });
 
   r.get('/surat/:id/lampiran/:aid', requireUser, async (req, res) => {

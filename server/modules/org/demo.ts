@@ -6,6 +6,7 @@
 import type { AppContext } from '../../platform/context.js';
 import { appendAudit } from '../../platform/audit/index.js';
 import { hashPassword, generatePassword } from '../../platform/auth/passwords.js';
+import { seedDemoCertificate } from '../signing/service.js';
 import * as repo from './repo.js';
 
 export const DEMO_ACCOUNTS = [
@@ -105,7 +106,7 @@ export async function seedDemoOrganisation(ctx: AppContext, password?: string): 
   const generated = !password;
   const pw = password ?? generatePassword();
   const hash = await hashPassword(pw); // one hash for all demo users: argon2 is slow on purpose
-  return ctx.db.transaction().execute(async (trx) => {
+  const result = await ctx.db.transaction().execute(async (trx): Promise<DemoResult> => {
     if ((await repo.countUsers(trx)) > 0) return { created: false };
     const unitIds = new Map<string, string>();
     for (const u of UNITS) {
@@ -126,4 +127,7 @@ export async function seedDemoOrganisation(ctx: AppContext, password?: string): 
     await appendAudit(trx, { id: null, name: 'system' }, { action: 'system.demo_seeded', details: { units: UNITS.length, positions: POSITIONS.length, users: USERS.length } });
     return { created: true, password: pw, generated };
   });
+  // The demo signer can sign at once: a certificate from the internal CA whose signing passphrase is the demo password.
+  if (result.created) await seedDemoCertificate(ctx, 'penandatangan', pw);
+  return result;
 }

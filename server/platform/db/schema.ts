@@ -334,6 +334,7 @@ export interface LetterSignatureTable {
   issued_number_id: RefNN;
   signed_at: Timestamp;
   on_behalf: string | null;
+  verification_id: string;
 }
 
 export interface Database {

@@ -8,6 +8,7 @@ import { numberingMessages } from '../../modules/numbering/messages.js';
 import { archiveMessages } from '../../modules/archive/messages.js';
 import { approvalMessages } from '../../modules/approvals/messages.js';
 import { letterKindMessages } from '../../modules/letters/kinds-messages.js';
+import { signingMessages } from '../../modules/signing/messages.js';
 
 export type Messages = Record<string, { id: string; en: string }>;
 
@@ -62,4 +63,4 @@ const platformMessages = {
   'error.home': { id: 'Kembali ke beranda', en: 'Back to home' },
 } satisfies Messages;
 
-export const messages: Messages = { ...platformMessages, ...auditMessages, ...orgMessages, ...accountMessages, ...letterMessages, ...numberingMessages, ...archiveMessages, ...approvalMessages, ...letterKindMessages };
+export const messages: Messages = { ...platformMessages, ...auditMessages, ...orgMessages, ...accountMessages, ...letterMessages, ...numberingMessages, ...archiveMessages, ...approvalMessages, ...letterKindMessages, ...signingMessages };

@@ -36,6 +36,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       UNIQUE (issuer_dn, serial_hex)
     );
     CREATE INDEX certificates_user_idx ON certificates(user_id, status);
+    -- One certificate in use per user: a new one supersedes (revokes) the old in the same transaction.
+    CREATE UNIQUE INDEX certificates_one_active_idx ON certificates(user_id) WHERE status = 'active';
+    CREATE UNIQUE INDEX certificates_one_pending_idx ON certificates(user_id) WHERE status = 'pending';
 
     CREATE TABLE letter_signatures (
       letter_id       bigint PRIMARY KEY REFERENCES letters(id),
@@ -44,7 +47,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       pdf_sha256      text NOT NULL REFERENCES objects(sha256),
       issued_number_id bigint NOT NULL REFERENCES issued_numbers(id),
       signed_at       timestamptz NOT NULL,
-      on_behalf       text
+      on_behalf       text,
+      -- The id in the QR code (/v/<id>): random, so letters cannot be enumerated.
+      verification_id text NOT NULL UNIQUE CHECK (length(verification_id) BETWEEN 16 AND 64)
     );
     CREATE UNIQUE INDEX letter_signatures_pdf_idx ON letter_signatures(pdf_sha256);
   `).execute(db);
