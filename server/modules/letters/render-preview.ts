@@ -16,9 +16,7 @@ export interface Preview {
 
 /** The draft rendering of `version` (the current one when omitted); 404 for a letter the user may not see or a version it does not have. */
 export async function previewPdf(ctx: AppContext, user: CurrentUser, id: string, version?: number): Promise<Preview> {
-  // The service's access check; every letter has a version 1, so without a
-  // version this only checks access and learns the current one.
-  const { letter } = await letters.getVersionContent(ctx, user, id, version ?? 1);
+  const { letter } = version === undefined ? await letters.getLetterForRead(ctx, user, id) : await letters.getVersionContent(ctx, user, id, version);
   const n = version ?? letter.version;
   const model = await loadRenderModel(ctx.db, id, n);
   if (isRestricted(letter.security_class)) {

@@ -428,7 +428,8 @@ export async function getVersionContent(ctx: AppContext, user: CurrentUser, id: 
   return { letter, version: v };
 }
 
-async function getLetterForRead(ctx: AppContext, user: CurrentUser, id: string) {
+/** The letter and the user's access to it; 404 when they may not see it (its existence is not revealed). */
+export async function getLetterForRead(ctx: Pick<AppContext, 'db'>, user: CurrentUser, id: string) {
   if (!/^\d{1,18}$/.test(id)) throw new NotFoundError();
   const letter = await repo.getLetter(ctx.db, id);
   if (!letter) throw new NotFoundError();

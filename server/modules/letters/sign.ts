@@ -22,10 +22,11 @@ import { unlockSigningIdentity, auditRefusedUnlock } from '../signing/service.js
 import { signPdf } from '../signing/pades.js';
 import { nameAttribute, OID, parseCertificate } from '../signing/x509.js';
 import { loadRenderModel, renderLetterPdf, type LetterRenderModel } from './render.js';
-import { accessTo, isRestricted } from './policy.js';
+import { isRestricted } from './policy.js';
 import { findTransition } from './state.js';
 import { letterMessages } from './messages.js';
 import * as repo from './repo.js';
+import { getLetterForRead } from './service.js';
 import * as signRepo from './sign-repo.js';
 
 /** A batch larger than this is refused as a whole: one request must end in reasonable time. */
@@ -77,23 +78,13 @@ async function unlock(ctx: AppContext, user: CurrentUser, creds: { passphrase: s
 
 const PREFIX: Record<string, string> = Object.fromEntries(['an', 'ub', 'plh', 'plt'].map((p) => [p, letterMessages[`letters.prefix.${p}` as 'letters.prefix.an'].id]));
 
-/** The letter if the user may see it; 404 otherwise (its existence is not revealed). */
-async function loadVisible(db: Executor, user: CurrentUser, id: string) {
-  if (!/^\d{1,18}$/.test(id)) throw new NotFoundError();
-  const letter = await repo.getLetter(db, id);
-  if (!letter) throw new NotFoundError();
-  const access = await accessTo(db, user, letter);
-  if (!access.canView) throw new NotFoundError();
-  return { letter, access };
-}
-
 /**
  * The letter, checked: `approved --sign--> signed` allowed to this user (409 /
  * 403), still the version the signer reviewed (409). Also who signs in what
  * capacity: the chosen signer (with the letter's a.n./u.b./Plh./Plt.), or a
  * Plh./Plt. standing in for the signer's position.
  */
-async function checkSignable(db: Executor, user: CurrentUser, { letter, access }: Awaited<ReturnType<typeof loadVisible>>, version: number | undefined) {
+async function checkSignable(db: Executor, user: CurrentUser, { letter, access }: Awaited<ReturnType<typeof getLetterForRead>>, version: number | undefined) {
   requireSignable(letter);
   if (!access.capacities.has('signer')) throw new ForbiddenError('letters.sign.not_signer');
   if (version !== undefined && version !== letter.version) throw new ConflictError('letters.version_not_current', { version: letter.version });
@@ -208,7 +199,7 @@ async function finalise(ctx: AppContext, user: CurrentUser, checked: Checked, un
 export async function signLetter(ctx: AppContext, user: CurrentUser, letterId: string, input: unknown): Promise<SignedLetter> {
   const t0 = performance.now();
   const data = parseInput(signSchema, input);
-  const checked = await checkSignable(ctx.db, user, await loadVisible(ctx.db, user, letterId), data.version);
+  const checked = await checkSignable(ctx.db, user, await getLetterForRead(ctx, user, letterId), data.version);
   const unlocked = await unlock(ctx, user, data, [letterId]);
   const { lockedMs, ...out } = await finalise(ctx, user, checked, unlocked, await modelFor(ctx, user, checked));
   return { ...out, timings: { totalMs: performance.now() - t0, lockedMs } };
@@ -230,7 +221,7 @@ export async function signLetters(ctx: AppContext, user: CurrentUser, input: unk
     let r: BulkResult;
     let subject: string | null = null;
     try {
-      const visible = await loadVisible(ctx.db, user, id);
+      const visible = await getLetterForRead(ctx, user, id);
       subject = visible.letter.subject;
       const checked = await checkSignable(ctx.db, user, visible, undefined);
       const out = await finalise(ctx, user, checked, unlocked, await modelFor(ctx, user, checked));
@@ -249,7 +240,7 @@ export async function signLetters(ctx: AppContext, user: CurrentUser, input: unk
 
 /** What the signing page shows before the signer commits: refusals come now, not after typing the passphrase. */
 export async function signingForm(ctx: AppContext, user: CurrentUser, letterId: string) {
-  const checked = await checkSignable(ctx.db, user, await loadVisible(ctx.db, user, letterId), undefined);
+  const checked = await checkSignable(ctx.db, user, await getLetterForRead(ctx, user, letterId), undefined);
   return { letter: checked.letter, capacityLines: checked.capacityLines, needsOtp: user.totpEnabled };
 }
 
@@ -276,7 +267,7 @@ export function describeSignature(ctx: AppContext, letterId: string) {
 
 /** The signed PDF, for anyone who may see the letter (404 otherwise, and before signing). */
 export async function getSignedPdf(ctx: AppContext, user: CurrentUser, letterId: string) {
-  const { letter } = await loadVisible(ctx.db, user, letterId);
+  const { letter } = await getLetterForRead(ctx, user, letterId);
   const signature = await signRepo.signatureOf(ctx.db, letterId);
   if (!signature) throw new NotFoundError();
   if (isRestricted(letter.security_class)) {
