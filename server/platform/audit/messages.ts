@@ -49,7 +49,7 @@ const actionLabels = {
   'signing.certificate_imported': { id: 'Sertifikat diimpor', en: 'Certificate imported' },
   'signing.certificate_revoked': { id: 'Sertifikat dicabut', en: 'Certificate revoked' },
   'signing.passphrase_changed': { id: 'Passphrase penandatanganan diganti', en: 'Signing passphrase changed' },
-  'signing.unlock_refused': { id: 'Passphrase penandatanganan salah', en: 'Wrong signing passphrase' },
+  'signing.unlock_refused': { id: 'Penandatanganan ditolak (frasa sandi atau kode TOTP salah)', en: 'Signing refused (wrong passphrase or TOTP code)' },
 } satisfies Record<string, { id: string; en: string }>;
 
 export const auditMessages = {
