@@ -6,7 +6,6 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { expect } from 'chai';
-import * as asn1js from 'asn1js';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { createCa, issueSigningCertificate, generateKeyPair, encryptPrivateKey, decryptPrivateKey, type CaMaterial } from '../../server/modules/signing/ca.js';
 import { toPkcs12, fromPkcs12, WrongPassphraseError } from '../../server/modules/signing/pkcs12.js';
@@ -15,6 +14,7 @@ import { verifyPdf } from '../../server/modules/signing/verify.js';
 import { buildCrl } from '../../server/modules/signing/crl.js';
 import { certificateInfo } from '../../server/modules/signing/x509.js';
 import { requireTools, nssTrustDb, type NssTrust } from '../support/nss.js';
+import { signatureParts } from '../support/pdf-signature.js';
 
 const NAME = "Dra. Siti Nur'aini, M.Si.";
 const NIP = '197001011990032001';
@@ -34,15 +34,6 @@ async function signerFor(ca: CaMaterial, validDays = 730): Promise<SigningIdenti
     validDays, publicKeyPem: kp.publicKeyPem, crlUrl: CRL_URL,
   });
   return { privateKey: crypto.createPrivateKey(kp.privateKeyPem), privateKeyPem: kp.privateKeyPem, certificate, chain: [ca.certPem] };
-}
-
-/** The /Contents DER (without its zero padding) and the bytes the ByteRange covers. */
-function signatureParts(pdf: Buffer): { cms: Buffer; signed: Buffer } {
-  const m = /\/ByteRange\s*\[(\d+) (\d+) (\d+) (\d+)\]/.exec(pdf.toString('latin1'))!;
-  const [a, b, c, d] = m.slice(1).map(Number);
-  const padded = Buffer.from(pdf.subarray(a + b + 1, c - 1).toString('latin1'), 'hex');
-  const length = asn1js.fromBER(new Uint8Array(padded)).offset;
-  return { cms: padded.subarray(0, length), signed: Buffer.concat([pdf.subarray(a, a + b), pdf.subarray(c, c + d)]) };
 }
 
 /** A minimal, well-formed incremental update: one new object, its xref section, a trailer with /Prev. */
