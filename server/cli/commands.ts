@@ -2,7 +2,11 @@
 import type { ParseArgsConfig } from 'node:util';
 import type { AppContext } from '../platform/context.js';
 import { verifyAuditChain } from '../platform/audit/index.js';
+import os from 'node:os';
 import { createApiToken } from '../modules/account/service.js';
+import { createAdministratorFromConsole } from '../modules/org/service.js';
+import { AppError } from '../platform/http/errors.js';
+import { translator } from '../platform/i18n/index.js';
 
 export interface Command {
   summary: string;
@@ -29,6 +33,28 @@ export const commands: Record<string, Command> = {
       }
       console.error(`Audit chain BROKEN at entry ${v.firstBad!.seq}: ${v.firstBad!.reason}`);
       return 1;
+    },
+  },
+  'admin create': {
+    summary: 'create an administrator (first start without the demo): --username NAME --name "FULL NAME" [--nip NIP]; prints a one-time password',
+    options: { username: { type: 'string' }, name: { type: 'string' }, nip: { type: 'string' } },
+    async run(ctx, opts) {
+      if (typeof opts.username !== 'string' || typeof opts.name !== 'string') {
+        console.error('--username NAME and --name "FULL NAME" are required');
+        return 2;
+      }
+      try {
+        const nip = typeof opts.nip === 'string' ? opts.nip : undefined;
+        const r = await createAdministratorFromConsole(ctx, os.userInfo().username, { username: opts.username, name: opts.name, nip });
+        console.log(`Administrator ${r.user.username} created. One-time password (must be changed at first sign-in): ${r.password}`);
+        return 0;
+      } catch (e) {
+        if (!(e instanceof AppError)) throw e;
+        const t = translator('en');
+        const fields = Array.isArray(e.details) ? e.details.map((d: { field?: string; message?: string }) => `  ${d.field}: ${t(d.message ?? '')}`).join('\n') : '';
+        console.error(`Refused: ${t(e.messageKey, e.params)}${fields ? '\n' + fields : ''}`);
+        return 1;
+      }
     },
   },
   'token create': {

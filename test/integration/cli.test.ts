@@ -15,6 +15,7 @@ import { startEmbeddedDatabase } from '../../server/platform/db/embedded.js';
 import { seedDemoOrganisation } from '../../server/modules/org/demo.js';
 import { buildApp } from '../../server/app.js';
 import { DEMO_PASSWORD } from '../support/harness.js';
+import { verifyPassword } from '../../server/platform/auth/passwords.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -94,6 +95,33 @@ describe('operator commands (npm run cli) on the embedded database', function ()
       const missing = await runCli(['token', 'create'], dir);
       expect(missing.code).to.equal(2);
       expect(missing.stderr).to.contain('--user NAME is required');
+    });
+
+    it('admin create makes an administrator with a one-time password, audited; refuses a taken name and a bad one', async () => {
+      const out = await runCli(['admin', 'create', '--username', 'kepala.tu', '--name', 'Rina Kartika'], dir);
+      expect(out.code, out.stderr).to.equal(0);
+      const password = /One-time password \(must be changed at first sign-in\): (\S+)/.exec(out.stdout)?.[1];
+      expect(password).to.be.a('string');
+      const platform = await startPlatform(loadConfig(envFor(dir, { LOG_LEVEL: 'silent' })), { storage: false });
+      try {
+        const u = await platform.ctx.db.selectFrom('users').selectAll().where('username', '=', 'kepala.tu').executeTakeFirstOrThrow();
+        expect(u.roles).to.deep.equal(['admin']);
+        expect(u.must_change_password).to.equal(true);
+        expect(await verifyPassword(u.password_hash, password!)).to.equal(true);
+        const entry = await platform.ctx.db.selectFrom('audit_log').selectAll().where('action', '=', 'org.user_created').where('object_id', '=', String(u.id)).executeTakeFirstOrThrow();
+        expect(entry.actor_name).to.equal(`cli:${os.userInfo().username}`);
+        expect(JSON.stringify(entry.details)).not.to.contain(password!);
+      } finally {
+        await platform.stop();
+      }
+      const taken = await runCli(['admin', 'create', '--username', 'admin', '--name', 'Lain'], dir);
+      expect(taken.code).to.equal(1);
+      expect(taken.stderr).to.match(/^Refused: /);
+      const bad = await runCli(['admin', 'create', '--username', 'Bad Name!', '--name', 'X'], dir);
+      expect(bad.code).to.equal(1);
+      expect(bad.stderr).to.contain('username');
+      const missing = await runCli(['admin', 'create', '--username', 'x1'], dir);
+      expect(missing.code).to.equal(2);
     });
 
     it('audit verify exits non-zero naming the entry after a row is edited by SQL', async () => {

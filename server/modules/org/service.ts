@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { AppContext } from '../../platform/context.js';
 import type { Executor } from '../../platform/db/index.js';
-import { appendAudit } from '../../platform/audit/index.js';
+import { appendAudit, type Actor } from '../../platform/audit/index.js';
 import { actorOf, type CurrentUser } from '../../platform/auth/current-user.js';
 import { ROLES } from '../../platform/auth/permissions.js';
 import { generatePassword, hashPassword, PASSWORD_MAX, PASSWORD_MIN } from '../../platform/auth/passwords.js';
@@ -451,6 +451,19 @@ export async function getUserForAdmin(ctx: AppContext, user: CurrentUser, id: st
  */
 export async function createUser(ctx: AppContext, user: CurrentUser, input: unknown): Promise<{ user: UserDto; password: string | null }> {
   requireManage(user);
+  return insertUser(ctx, actorOf(user), input);
+}
+
+/**
+ * An administrator made by the operator at the console (`npm run cli -- admin create`),
+ * for an installation started without the demo organisation. Audited with the
+ * operator's login name as the actor.
+ */
+export function createAdministratorFromConsole(ctx: AppContext, operator: string, input: { username: string; name: string; nip?: string }) {
+  return insertUser(ctx, { id: null, name: `cli:${operator}`, ip: 'cli' }, { ...input, roles: ['admin'] });
+}
+
+async function insertUser(ctx: AppContext, actor: Actor, input: unknown): Promise<{ user: UserDto; password: string | null }> {
   const d = parseInput(createUserSchema, input);
   if (d.password && d.password.toLowerCase() === d.username) throw fieldError('password', 'org.invalid.password_is_username');
   const generated = d.password ? null : generatePassword();
@@ -462,7 +475,7 @@ export async function createUser(ctx: AppContext, user: CurrentUser, input: unkn
         username: d.username, name: d.name, nip: d.nip ?? null, email: d.email ?? null, password_hash: hash,
         position_id: d.positionId ?? null, roles: canonicalRoles(d.roles), must_change_password: true,
       });
-      await appendAudit(trx, actorOf(user), {
+      await appendAudit(trx, actor, {
         action: 'org.user_created', objectType: 'user', objectId: row.id,
         details: { username: row.username, name: row.name, nip: row.nip, positionId: str(row.position_id), roles: row.roles, passwordGenerated: !!generated },
       });
