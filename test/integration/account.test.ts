@@ -126,7 +126,12 @@ describe('account: password change', () => {
   });
 
   it('changes it: the new one works, the old one no longer does, and the audit entry holds no password', async () => {
+    const elsewhere = await env.loginAs('agendaris'); // e.g. a forgotten browser, or a stolen session
+    expect((await elsewhere.agent.get('/profile')).status).to.equal(200);
     const page = await postProfile(user, '/profile/password', { current: DEMO_PASSWORD, next: NEW, confirm: NEW });
+    // The other session ended; the one that made the change goes on.
+    expect((await elsewhere.agent.get('/profile')).status).to.equal(303);
+    expect((await user.agent.get('/profile')).status).to.equal(200);
     expect(page.text).to.contain('Kata sandi berhasil diganti.');
     expect((await signIn(env, 'agendaris', NEW)).status).to.equal(303);
     const old = await signIn(env, 'agendaris', DEMO_PASSWORD);

@@ -88,7 +88,7 @@ export function accountPages(ctx: AppContext): Router {
     }
   };
 
-  r.post('/profile/password', requireUser, formAction((req) => account.changePassword(ctx, req.user!, req.body), 'account.password_changed'));
+  r.post('/profile/password', requireUser, formAction((req) => account.changePassword(ctx, req.user!, req.body, req.sessionID), 'account.password_changed'));
 
   r.post('/profile/totp/begin', requireUser, async (req, res) => {
     const enrolment = await account.beginTotpEnrolment(ctx, req.user!);

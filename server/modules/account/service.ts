@@ -13,6 +13,7 @@ import { can } from '../../platform/auth/permissions.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../platform/http/errors.js';
 import { parseInput } from '../../platform/http/validate.js';
 import * as repo from './repo.js';
+import { endSessionsOf } from '../../platform/auth/sessions.js';
 
 export type LoginOutcome =
   | { ok: true; userId: string }
@@ -63,7 +64,8 @@ export async function recordLogout(ctx: AppContext, user: CurrentUser) {
 
 const passwordSchema = z.string().min(PASSWORD_MIN).max(PASSWORD_MAX);
 
-export async function changePassword(ctx: AppContext, user: CurrentUser, input: unknown) {
+/** Changes one's own password; every other browser session of the user ends (a stolen one too). */
+export async function changePassword(ctx: AppContext, user: CurrentUser, input: unknown, currentSessionId?: string) {
   const p = parseInput(
     z.object({ current: z.string().max(PASSWORD_MAX), next: passwordSchema, confirm: z.string() }),
     input,
@@ -75,7 +77,8 @@ export async function changePassword(ctx: AppContext, user: CurrentUser, input: 
     const cur = await repo.getPasswordHash(trx, user.id);
     if (!(await verifyPassword(cur.password_hash, p.current))) throw new ValidationError('account.password_wrong');
     await repo.setPassword(trx, user.id, hash, false);
-    await appendAudit(trx, actorOf(user), { action: 'auth.password_changed', objectType: 'user', objectId: user.id });
+    await endSessionsOf(trx, user.id, currentSessionId);
+    await appendAudit(trx, actorOf(user), { action: 'auth.password_changed', objectType: 'user', objectId: user.id, details: { otherSessionsEnded: true } });
   });
 }
 

@@ -198,11 +198,6 @@ export async function resetPassword(db: Executor, id: string, hash: string) {
     .execute();
 }
 
-/** Signs a user out of every browser session (the session store is connect-pg-simple's JSON). */
-export async function deleteSessionsOf(db: Executor, userId: string) {
-  await sql`DELETE FROM session WHERE sess->'passport'->>'user' = ${userId}`.execute(db);
-}
-
 // ---------- delegations ----------
 
 function delegationQuery(db: Executor) {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../platform/context.js';
 import type { Executor } from '../../platform/db/index.js';
 import { appendAudit, type Actor } from '../../platform/audit/index.js';
+import { endSessionsOf } from '../../platform/auth/sessions.js';
 import { actorOf, type CurrentUser } from '../../platform/auth/current-user.js';
 import { ROLES } from '../../platform/auth/permissions.js';
 import { generatePassword, hashPassword, PASSWORD_MAX, PASSWORD_MIN } from '../../platform/auth/passwords.js';
@@ -522,7 +523,7 @@ export async function resetPassword(ctx: AppContext, user: CurrentUser, id: stri
     if (!target) throw new NotFoundError();
     await repo.resetPassword(trx, id, hash);
     const self = id === user.id;
-    if (!self) await repo.deleteSessionsOf(trx, id);
+    if (!self) await endSessionsOf(trx, id);
     await appendAudit(trx, actorOf(user), {
       action: 'org.user_password_reset', objectType: 'user', objectId: id,
       details: { username: target.username, mustChangePassword: true, lockoutCleared: true, sessionsEnded: !self },
