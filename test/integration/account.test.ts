@@ -75,8 +75,19 @@ describe('account: two-step verification (TOTP)', () => {
     expect(badPassword.status).to.equal(401);
     expect(badPassword.text).to.contain('Nama pengguna atau kata sandi salah.');
 
-    const ok = await signIn(env, 'staf3', DEMO_PASSWORD, totp.generate());
+    // The confirmation used up this period's code: the next period's is still accepted (clock drift).
+    const next = totp.generate({ timestamp: Date.now() + 30_000 });
+    const ok = await signIn(env, 'staf3', DEMO_PASSWORD, next);
     expect(ok.status).to.equal(303);
+  });
+
+  it('accepts a code only once: the same code again is refused', async () => {
+    const used = totp.generate({ timestamp: Date.now() + 30_000 });
+    const replay = await signIn(env, 'staf3', DEMO_PASSWORD, used);
+    expect(replay.status).to.equal(401);
+    expect(replay.text).to.contain('Kode OTP salah atau kedaluwarsa.');
+    const older = await signIn(env, 'staf3', DEMO_PASSWORD, totp.generate());
+    expect(older.status).to.equal(401);
   });
 
   it('cannot be switched off by starting a new enrolment (that would skip the password)', async () => {

@@ -91,3 +91,14 @@ export async function findActiveToken(db: Executor, hash: string) {
 export async function touchToken(db: Executor, id: string) {
   await db.updateTable('api_tokens').set({ last_used_at: new Date() }).where('id', '=', id).execute();
 }
+
+/** Records `step` as the last accepted TOTP step; false when it is not newer (a replayed code). */
+export async function advanceTotpStep(db: Executor, userId: string, step: number): Promise<boolean> {
+  const r = await db
+    .updateTable('users')
+    .set({ totp_last_step: step })
+    .where('id', '=', userId)
+    .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}

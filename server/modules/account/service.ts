@@ -4,6 +4,7 @@
 import { Secret, TOTP } from 'otpauth';
 import QRCode from 'qrcode';
 import { z } from 'zod';
+import type { Executor } from '../../platform/db/index.js';
 import type { AppContext } from '../../platform/context.js';
 import { appendAudit } from '../../platform/audit/index.js';
 import { actorOf, type CurrentUser } from '../../platform/auth/current-user.js';
@@ -50,7 +51,7 @@ export async function authenticate(
     if (!(await verifyPassword(u.password_hash, password)) || !u.active) return fail('invalid', String(u.id));
     if (u.totp_enabled && u.totp_secret) {
       if (!input.otp) return fail('otp_required', String(u.id));
-      if (!checkOtp(ctx, u.totp_secret, input.otp)) return fail('otp_invalid', String(u.id));
+      if (!(await consumeOtp(ctx, trx, String(u.id), u.totp_secret, input.otp))) return fail('otp_invalid', String(u.id));
     }
     await repo.recordSuccess(trx, String(u.id));
     await appendAudit(trx, { id: String(u.id), name: u.username, ip }, { action: 'auth.login', objectType: 'user', objectId: u.id });
@@ -88,9 +89,20 @@ function totpFor(secretBase32: string, label = 'user') {
   return new TOTP({ issuer: 'TNDE', label, algorithm: 'SHA1', digits: 6, period: 30, secret: Secret.fromBase32(secretBase32) });
 }
 
-function checkOtp(ctx: AppContext, sealed: string, otp: string): boolean {
-  if (!/^\d{6}$/.test(otp.trim())) return false;
-  return totpFor(ctx.secrets.open(sealed)).validate({ token: otp.trim(), window: 1 }) !== null;
+const TOTP_PERIOD_MS = 30_000;
+
+/** The time step the code belongs to (one step of clock drift either way), or null. */
+function otpStep(ctx: AppContext, sealed: string, otp: string): number | null {
+  if (!/^\d{6}$/.test(otp.trim())) return null;
+  const now = Date.now();
+  const delta = totpFor(ctx.secrets.open(sealed)).validate({ token: otp.trim(), window: 1, timestamp: now });
+  return delta === null ? null : Math.floor(now / TOTP_PERIOD_MS) + delta;
+}
+
+/** Checks a code and uses it up: the same code (or an older one) is refused afterwards. */
+async function consumeOtp(ctx: AppContext, trx: Executor, userId: string, sealed: string, otp: string): Promise<boolean> {
+  const step = otpStep(ctx, sealed, otp);
+  return step !== null && (await repo.advanceTotpStep(trx, userId, step));
 }
 
 /** Starts enrolment: a new secret is kept (not yet enabled) and shown as a QR code. */
@@ -108,7 +120,7 @@ export async function confirmTotpEnrolment(ctx: AppContext, user: CurrentUser, o
   await ctx.db.transaction().execute(async (trx) => {
     const t = await repo.getTotp(trx, user.id);
     if (!t.totp_secret || t.totp_enabled) throw new ValidationError('account.totp_not_pending');
-    if (!checkOtp(ctx, t.totp_secret, code)) throw new ValidationError('account.otp_invalid');
+    if (!(await consumeOtp(ctx, trx, user.id, t.totp_secret, code))) throw new ValidationError('account.otp_invalid');
     await repo.setTotp(trx, user.id, t.totp_secret, true);
     await appendAudit(trx, actorOf(user), { action: 'auth.totp_enabled', objectType: 'user', objectId: user.id });
   });
@@ -124,10 +136,12 @@ export async function disableTotp(ctx: AppContext, user: CurrentUser, input: unk
   });
 }
 
-/** Validates a TOTP code for a user (the signing step asks for it too). */
+/** Validates and uses up a TOTP code for a user (the signing step asks for it too). */
 export async function verifyUserOtp(ctx: AppContext, userId: string, otp: string): Promise<boolean> {
-  const t = await repo.getTotp(ctx.db, userId);
-  return !!(t.totp_enabled && t.totp_secret && checkOtp(ctx, t.totp_secret, otp));
+  return ctx.db.transaction().execute(async (trx) => {
+    const t = await repo.getTotp(trx, userId);
+    return !!(t.totp_enabled && t.totp_secret && (await consumeOtp(ctx, trx, userId, t.totp_secret, otp)));
+  });
 }
 
 // ---- personal API tokens ----

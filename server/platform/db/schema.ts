@@ -49,6 +49,8 @@ export interface UserTable {
   locked_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   totp_secret: string | null;
   totp_enabled: Generated<boolean>;
+  /** The last accepted TOTP time step: a code is good once. */
+  totp_last_step: number | null;
   must_change_password: Generated<boolean>;
   password_changed_at: Timestamp;
   created_at: Timestamp;
