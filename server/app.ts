@@ -29,6 +29,8 @@ import { letterKindPages, letterKindApi } from './modules/letters/kinds-routes.j
 import { classificationPages, classificationApi } from './modules/archive/classification-routes.js';
 import { approvalPages, approvalApi } from './modules/approvals/routes.js';
 import { certificatePages, certificateApi, publicSigningRoutes, verifyApi, verifyPages } from './modules/signing/routes.js';
+import { dispatchPages, dispatchApi, incomingNavCount } from './modules/dispatch/routes.js';
+import { exchangePublicApi, peerPages } from './modules/exchange/routes.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -101,6 +103,8 @@ export function buildApp(ctx: AppContext) {
   // Public and cookie-less: CRL/CA certificate, the QR verification page and the verification API.
   app.use(publicSigningRoutes(ctx));
   app.use('/api/v1', verifyApi(ctx));
+  // Peers authenticate each request by its signature (docs/openapi.yaml), never by a session.
+  app.use('/api/v1', exchangePublicApi(ctx));
 
   const PgStore = connectPgSimple(session);
   app.use((req, res, next) => (req.user ? next() : sessionMiddleware(req, res, next)));
@@ -152,6 +156,7 @@ export function buildApp(ctx: AppContext) {
   });
   app.use(flashMiddleware);
   app.use(navCounts(ctx));
+  app.use(incomingNavCount(ctx));
 
   app.use(accountPages(ctx));
   app.use(homePages(ctx));
@@ -159,18 +164,21 @@ export function buildApp(ctx: AppContext) {
   app.use(auditPages(ctx));
   // Before letterPages: /surat/tandatangan must not be read as the letter /surat/:id.
   app.use(letterSignPages(ctx));
+  app.use(dispatchPages(ctx));
   app.use(letterPages(ctx));
   app.use(letterKindPages(ctx));
   app.use(classificationPages(ctx));
   app.use(approvalPages(ctx));
   app.use(certificatePages(ctx));
   app.use(verifyPages(ctx));
+  app.use(peerPages(ctx));
 
   const api = express.Router();
   api.use(accountApi(ctx));
   api.use(orgApi(ctx));
   api.use(auditApi(ctx));
   api.use(lettersApi(ctx));
+  api.use(dispatchApi(ctx));
   api.use(letterKindApi(ctx));
   api.use(classificationApi(ctx));
   api.use(approvalApi(ctx));

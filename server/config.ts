@@ -38,6 +38,15 @@ const schema = z.object({
   CERTS_DIR: z.string().min(1).default('./certs'),
   CA_PASSPHRASE: z.string().min(16, 'must be at least 16 characters (it protects the CA key)').optional(),
   CA_NAME: z.string().trim().min(1).max(64).optional(),
+  /** Outgoing mail to external addressees. Without SMTP_HOST, e-mails stay queued. */
+  SMTP_HOST: z.string().trim().min(1).optional(),
+  SMTP_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  SMTP_SECURE: bool.default(false),
+  SMTP_USER: z.string().optional(),
+  SMTP_PASSWORD: z.string().optional(),
+  MAIL_FROM: z.string().trim().min(3).max(200).optional(),
+  /** This installation's name towards peers (X-TNDE-Peer); default: the top unit's code, else the host name. */
+  INSTALLATION_ID: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, ".", "_" or "-"').optional(),
 });
 
 export type Config = z.infer<typeof schema> & {
@@ -71,6 +80,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (raw.NODE_ENV === 'production' && !raw.CA_PASSPHRASE) {
     problems.push('CA_PASSPHRASE: required in production (a long random passphrase for the internal CA key; keep a copy apart from the backups)');
+  }
+  if (raw.SMTP_HOST && !raw.MAIL_FROM) {
+    problems.push('MAIL_FROM: required when SMTP_HOST is set (the sender, e.g. "TNDE Pemprov" <tnde@example.go.id>)');
+  }
+  if (raw.SMTP_USER && !raw.SMTP_PASSWORD) {
+    problems.push('SMTP_PASSWORD: required when SMTP_USER is set');
   }
   if (!parsed.success || problems.length) throw new ConfigError(problems);
   const c = parsed.data;

@@ -1,11 +1,15 @@
 // Starts TNDE: configuration -> embedded services if needed -> migrations ->
-// demo organisation on first start -> internal CA -> HTTP.
+// demo organisation on first start -> internal CA -> background jobs -> HTTP.
 import http from 'node:http';
 import { loadConfig, ConfigError } from './config.js';
 import { startPlatform } from './platform/bootstrap.js';
 import { buildApp } from './app.js';
 import { seedDemoOrganisation, DEMO_ACCOUNTS } from './modules/org/demo.js';
 import { ensureCa } from './modules/signing/service.js';
+import { startJobs } from './platform/jobs/index.js';
+import { APP_JOBS } from './platform/jobs/app-jobs.js';
+import { dispatchPending } from './modules/dispatch/service.js';
+import { installationKey } from './modules/exchange/keys.js';
 
 async function main() {
   let config;
@@ -32,6 +36,14 @@ async function main() {
   }
   // After the demo seeding, so a new CA is named after the organisation; idempotent.
   await ensureCa(ctx);
+  // A crash between signing and dispatch leaves letters `signed`: they reach their readers now.
+  const swept = await dispatchPending(ctx);
+  if (swept) ctx.logger.info({ letters: swept }, 'dispatched letters left signed');
+  // Made on first start, so an administrator can hand its public key to peers (/admin/peers).
+  installationKey(ctx);
+
+  // Background jobs (APP_JOBS: e-mail and exchange dispatch); they resume from the database after a restart.
+  const jobs = await startJobs(ctx, APP_JOBS);
 
   const server = http.createServer(buildApp(ctx));
   server.listen(config.PORT, config.HOST, () => {
@@ -45,6 +57,8 @@ async function main() {
     ctx.logger.info({ signal }, 'stopping');
     server.close();
     server.closeAllConnections();
+    // Running jobs finish (or time out) before the pool they use closes.
+    await jobs.stop().catch((err: unknown) => ctx.logger.warn({ err }, 'error while stopping jobs'));
     await platform.stop();
     process.exit(0);
   };

@@ -107,7 +107,8 @@ describe('signing letters: number, PAdES, storage and registry in one step', fun
       id = await approvedLetter();
       const res = await as('penandatangan').post(`/api/v1/letters/${id}/sign`).send({ passphrase: DEMO_PASSWORD });
       expect(res.status, JSON.stringify(res.body)).to.equal(200);
-      expect(res.body.state).to.equal('signed');
+      // Signed, then at once dispatched to its recipients (modules/dispatch).
+      expect(res.body.state).to.equal('dispatched');
       expect(res.body.number).to.match(NUMBER);
       expect(res.body.actions).to.deep.equal([]);
       expect(res.body.signature.verificationUrl).to.match(/\/v\/[A-Za-z0-9_-]{22}$/);

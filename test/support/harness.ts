@@ -20,6 +20,8 @@ import { createLogger } from '../../server/platform/bootstrap.js';
 import type { AppContext } from '../../server/platform/context.js';
 import { buildApp } from '../../server/app.js';
 import { seedDemoOrganisation } from '../../server/modules/org/demo.js';
+import { startJobs, type Jobs } from '../../server/platform/jobs/index.js';
+import { APP_JOBS } from '../../server/platform/jobs/app-jobs.js';
 
 export const DEMO_PASSWORD = 'rahasia-demo-123';
 const realPg = process.env.TEST_DATABASE_URL;
@@ -87,6 +89,8 @@ export interface TestEnv {
   agent(): supertest.Agent;
   /** Token auth for the JSON API. */
   tokenFor(username: string): Promise<string>;
+  /** The background jobs, when started with `{ jobs: true }`. */
+  jobs?: Jobs;
   close(): Promise<void>;
 }
 
@@ -95,7 +99,8 @@ export interface LoggedInAgent {
   csrf(): Promise<string>;
 }
 
-export async function startTestEnv(configOverrides: Record<string, string> = {}): Promise<TestEnv> {
+/** `jobs`: also start the application's background jobs (pg-boss), as main.ts does. */
+export async function startTestEnv(configOverrides: Record<string, string> = {}, opts: { jobs?: boolean } = {}): Promise<TestEnv> {
   const config = testConfig(configOverrides);
   const tpl = await getTemplate();
   let embedded: EmbeddedDatabase | undefined;
@@ -126,10 +131,12 @@ export async function startTestEnv(configOverrides: Record<string, string> = {})
     sessionSecret: config.SESSION_SECRET!,
   };
   const app = buildApp(ctx);
+  const jobs = opts.jobs ? await startJobs(ctx, APP_JOBS) : undefined;
   const env: TestEnv = {
     ctx,
     app,
     config,
+    jobs,
     agent: () => supertest.agent(app),
     async loginAs(username, password = DEMO_PASSWORD) {
       const agent = supertest.agent(app);
@@ -151,6 +158,7 @@ export async function startTestEnv(configOverrides: Record<string, string> = {})
       return (await createApiToken(ctx, { id: String(u.id), username: u.username, roles: u.roles }, 'test')).token;
     },
     async close() {
+      await jobs?.stop();
       await dbHandle.close();
       if (embedded) await embedded.stop();
       if (dbName) {

@@ -72,6 +72,7 @@ function stripIds(r: object) {
   if ('user' in o) return { user: o.user };
   if ('unit' in o) return { unit: o.unit };
   if ('position' in o) return { position: o.position };
+  if ('peer' in o) return { peer: o.peer };
   return { external: o.external };
 }
 

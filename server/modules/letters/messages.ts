@@ -74,9 +74,10 @@ export const letterMessages = {
   'letters.field.author': { id: 'Oleh', en: 'By' },
   'letters.field.time': { id: 'Waktu', en: 'Time' },
   'letters.recipient.external': { id: 'luar instansi', en: 'external' },
+  'letters.recipient.peer': { id: 'instansi mitra (pertukaran)', en: 'peer agency (exchange)' },
   'letters.recipients_hint': {
-    id: 'Satu penerima per baris: user:namapengguna, unit:KODE-UNIT, position:KODE-JABATAN, atau Nama Instansi <email@instansi.go.id> untuk penerima di luar pemerintah daerah (email boleh tidak diisi).',
-    en: 'One recipient per line: user:username, unit:UNIT-CODE, position:POSITION-CODE, or Agency Name <mail@agency.go.id> for an addressee outside the government (the e-mail may be left out).',
+    id: 'Satu penerima per baris: user:namapengguna, unit:KODE-UNIT, position:KODE-JABATAN, peer:KODE-INSTALASI untuk instansi mitra yang menerima lewat pertukaran naskah, atau Nama Instansi <email@instansi.go.id> untuk penerima di luar pemerintah daerah (email boleh tidak diisi).',
+    en: 'One recipient per line: user:username, unit:UNIT-CODE, position:POSITION-CODE, peer:INSTALLATION-ID for a peer agency reached through the exchange, or Agency Name <mail@agency.go.id> for an addressee outside the government (the e-mail may be left out).',
   },
   'letters.picker.label': { id: 'Pilih penerima', en: 'Pick a recipient' },
   'letters.picker.units': { id: 'Unit kerja', en: 'Units' },

@@ -70,6 +70,7 @@ async function recipientLines(db: Executor, list: RecipientJson[]): Promise<stri
     if ('userId' in r) return `Sdr. ${u.get(r.userId)?.name ?? r.user}`;
     if ('unitId' in r) return head.get(r.unitId) ?? `Kepala ${n.get(r.unitId)?.name ?? r.unit}`;
     if ('positionId' in r) return p.get(r.positionId)?.title ?? r.position;
+    if ('peerId' in r) return r.name;
     return r.external.email ? `${r.external.name} (${r.external.email})` : r.external.name;
   });
 }
@@ -108,7 +109,7 @@ export async function loadRenderModel(db: Executor, letterId: string, version?: 
     to,
     cc,
     // Someone outside the government is not "at the place" of the letter.
-    addresseePlace: c.to.some((r) => 'external' in r) ? '-' : 'Tempat',
+    addresseePlace: c.to.some((r) => 'external' in r || 'peerId' in r) ? '-' : 'Tempat',
     bodyHtml: c.body,
     signer: {
       prefixLine: prefix && principal ? `${prefix} ${principal.title}` : null,

@@ -53,13 +53,13 @@ export function listVersions(db: Executor, letterId: string) {
 export async function replaceRecipients(
   db: Executor,
   letterId: string,
-  rows: { role: 'to' | 'cc'; userId?: string; unitId?: string; positionId?: string; extName?: string; extEmail?: string | null }[],
+  rows: { role: 'to' | 'cc'; userId?: string; unitId?: string; positionId?: string; peerId?: string; extName?: string; extEmail?: string | null }[],
 ) {
   await db.deleteFrom('letter_recipients').where('letter_id', '=', letterId).execute();
   if (!rows.length) return;
   await db
     .insertInto('letter_recipients')
-    .values(rows.map((r, i) => ({ letter_id: letterId, role: r.role, ord: i + 1, user_id: r.userId ?? null, unit_id: r.unitId ?? null, position_id: r.positionId ?? null, ext_name: r.extName ?? null, ext_email: r.extEmail ?? null })))
+    .values(rows.map((r, i) => ({ letter_id: letterId, role: r.role, ord: i + 1, user_id: r.userId ?? null, unit_id: r.unitId ?? null, position_id: r.positionId ?? null, peer_id: r.peerId ?? null, ext_name: r.extName ?? null, ext_email: r.extEmail ?? null })))
     .execute();
 }
 
@@ -70,7 +70,8 @@ export function listRecipients(db: Executor, letterId: string) {
     .leftJoin('positions as up', 'up.id', 'u.position_id')
     .leftJoin('units as n', 'n.id', 'r.unit_id')
     .leftJoin('positions as p', 'p.id', 'r.position_id')
-    .select(['r.role', 'r.ord', 'r.user_id', 'r.unit_id', 'r.position_id', 'r.ext_name', 'r.ext_email', 'u.username', 'u.name as user_name', 'up.title as user_position_title', 'n.code as unit_code', 'n.name as unit_name', 'p.code as position_code', 'p.title as position_title'])
+    .leftJoin('peers as pe', 'pe.id', 'r.peer_id')
+    .select(['r.role', 'r.ord', 'r.user_id', 'r.unit_id', 'r.position_id', 'r.ext_name', 'r.ext_email', 'r.peer_id', 'pe.code as peer_code', 'pe.name as peer_name', 'u.username', 'u.name as user_name', 'up.title as user_position_title', 'n.code as unit_code', 'n.name as unit_name', 'p.code as position_code', 'p.title as position_title'])
     .where('r.letter_id', '=', letterId)
     .orderBy('r.role', 'desc')
     .orderBy('r.ord')

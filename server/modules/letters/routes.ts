@@ -17,6 +17,7 @@ import { diffVersions } from './diff.js';
 import { parseRecipientLines, recipientLines, type RecipientDirectory } from './recipient-lines.js';
 import * as letters from './service.js';
 import { describeSignature } from './sign.js';
+import { replyPrefill, replyTarget, linkReply } from '../dispatch/service.js';
 
 type Directory = Awaited<ReturnType<typeof letters.draftingDirectory>>;
 
@@ -33,11 +34,11 @@ export function navCounts(ctx: AppContext): RequestHandler {
 // ---------- the drafting form ----------
 
 const FORM_FIELDS = ['kind', 'subject', 'urgency', 'securityClass', 'classificationCode', 'to', 'cc', 'signer', 'paper', 'body'] as const;
-type DraftForm = Record<(typeof FORM_FIELDS)[number], string> & { version: string };
+type DraftForm = Record<(typeof FORM_FIELDS)[number], string> & { version: string; replyTo?: string };
 
 function formFromBody(body: Record<string, unknown> | undefined): DraftForm {
   const get = (k: string) => (typeof body?.[k] === 'string' ? (body[k] as string) : '');
-  return { ...(Object.fromEntries(FORM_FIELDS.map((f) => [f, get(f)])) as Record<(typeof FORM_FIELDS)[number], string>), version: get('version') };
+  return { ...(Object.fromEntries(FORM_FIELDS.map((f) => [f, get(f)])) as Record<(typeof FORM_FIELDS)[number], string>), version: get('version'), replyTo: get('replyTo') || undefined };
 }
 
 function formFromContent(c: LetterContentJson, signerUsername: string, version: number): DraftForm {
@@ -66,7 +67,7 @@ function recipientDirectory(dir: Directory): RecipientDirectory {
 /** The service's input from the form: the same shape the JSON API takes. */
 function draftInput(form: DraftForm, dir: Directory) {
   const rd = recipientDirectory(dir);
-  const { version: _version, to, cc, ...rest } = form;
+  const { version: _version, replyTo: _replyTo, to, cc, ...rest } = form;
   return { ...rest, to: parseRecipientLines(to, rd), cc: parseRecipientLines(cc, rd) };
 }
 
@@ -191,14 +192,19 @@ export function letterPages(ctx: AppContext): Router {
   // ---------- drafting ----------
 
   r.get('/surat/baru', requirePermission('letter.draft'), async (req, res) => {
-    await renderForm(req, res, { form: EMPTY_FORM });
+    // "Balas" on a received letter: Hal and addressee prefilled, linked when saved.
+    const reply = typeof req.query.balas === 'string' ? await replyPrefill(ctx, req.user!, req.query.balas) : undefined;
+    const form = reply ? { ...EMPTY_FORM, subject: reply.subject, to: reply.to, classificationCode: reply.classificationCode, replyTo: reply.incomingId } : EMPTY_FORM;
+    await renderForm(req, res, { form });
   });
 
   r.post('/surat', requireUser, async (req, res) => {
     const form = formFromBody(req.body);
     const dir = await letters.draftingDirectory(ctx);
     try {
+      const repliesTo = form.replyTo ? await replyTarget(ctx, req.user!, form.replyTo) : null;
       const id = await letters.createDraft(ctx, req.user!, draftInput(form, dir));
+      if (repliesTo) await linkReply(ctx, req.user!, id, repliesTo);
       flash(req, { kind: 'success', key: 'letters.flash.created' });
       res.redirect(303, `/surat/${id}`);
     } catch (e) {

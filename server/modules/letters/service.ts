@@ -29,6 +29,7 @@ const recipientSchema = z.union([
   z.object({ unit: z.string().trim().min(1).max(32) }).strict(),
   z.object({ position: z.string().trim().min(1).max(32) }).strict(),
   z.object({ external: z.object({ name: z.string().trim().min(1).max(200), email: z.string().trim().email().max(254).nullish() }).strict() }).strict(),
+  z.object({ peer: z.string().trim().min(1).max(64) }).strict(),
 ]);
 
 const contentFields = {
@@ -68,6 +69,10 @@ async function resolveRecipients(db: Executor, list: z.infer<typeof recipientSch
       const p = await db.selectFrom('positions').select(['id', 'code']).where('code', '=', r.position).where('active', '=', true).executeTakeFirst();
       if (!p) throw new ValidationError('letters.unknown_recipient', { name: r.position });
       out.push({ position: p.code, positionId: String(p.id) });
+    } else if ('peer' in r) {
+      const p = await db.selectFrom('peers').select(['id', 'code', 'name']).where('code', '=', r.peer).where('active', '=', true).executeTakeFirst();
+      if (!p) throw new ValidationError('letters.unknown_recipient', { name: r.peer });
+      out.push({ peer: p.code, peerId: String(p.id), name: p.name });
     } else {
       out.push({ external: { name: r.external.name, email: r.external.email ?? null } });
     }
@@ -125,7 +130,7 @@ async function buildContent(db: Executor, input: z.infer<typeof createSchema>, a
 
 function recipientRows(content: LetterContentJson) {
   const row = (role: 'to' | 'cc') => (r: RecipientJson) =>
-    'userId' in r ? { role, userId: r.userId } : 'unitId' in r ? { role, unitId: r.unitId } : 'positionId' in r ? { role, positionId: r.positionId } : { role, extName: r.external.name, extEmail: r.external.email };
+    'userId' in r ? { role, userId: r.userId } : 'unitId' in r ? { role, unitId: r.unitId } : 'positionId' in r ? { role, positionId: r.positionId } : 'peerId' in r ? { role, peerId: r.peerId } : { role, extName: r.external.name, extEmail: r.external.email };
   return [...content.to.map(row('to')), ...content.cc.map(row('cc'))];
 }
 
@@ -237,7 +242,7 @@ async function writeVersion(trx: Executor, user: CurrentUser, letter: Letter, co
 }
 
 function recipientInputs(list: RecipientJson[]): z.infer<typeof recipientSchema>[] {
-  return list.map((r) => ('userId' in r ? { user: r.user } : 'unitId' in r ? { unit: r.unit } : 'positionId' in r ? { position: r.position } : { external: r.external }));
+  return list.map((r) => ('userId' in r ? { user: r.user } : 'unitId' in r ? { unit: r.unit } : 'positionId' in r ? { position: r.position } : 'peerId' in r ? { peer: r.peer } : { external: r.external }));
 }
 
 async function signerUsername(db: Executor, userId: string) {

@@ -28,6 +28,7 @@ import { letterMessages } from './messages.js';
 import * as repo from './repo.js';
 import { getLetterForRead } from './service.js';
 import * as signRepo from './sign-repo.js';
+import { dispatchAfterSigning } from '../dispatch/service.js';
 
 /** A batch larger than this is refused as a whole: one request must end in reasonable time. */
 export const BULK_SIGN_MAX = 100;
@@ -195,13 +196,14 @@ async function finalise(ctx: AppContext, user: CurrentUser, checked: Checked, un
 
 // ---------- commands ----------
 
-/** Signs one approved letter: number, final PDF, PAdES, storage, `signed`, audit. */
+/** Signs one approved letter: number, final PDF, PAdES, storage, `signed`, audit; then dispatches it (its own transaction). */
 export async function signLetter(ctx: AppContext, user: CurrentUser, letterId: string, input: unknown): Promise<SignedLetter> {
   const t0 = performance.now();
   const data = parseInput(signSchema, input);
   const checked = await checkSignable(ctx.db, user, await getLetterForRead(ctx, user, letterId), data.version);
   const unlocked = await unlock(ctx, user, data, [letterId]);
   const { lockedMs, ...out } = await finalise(ctx, user, checked, unlocked, await modelFor(ctx, user, checked));
+  await dispatchAfterSigning(ctx, out.id);
   return { ...out, timings: { totalMs: performance.now() - t0, lockedMs } };
 }
 
@@ -225,6 +227,7 @@ export async function signLetters(ctx: AppContext, user: CurrentUser, input: unk
       subject = visible.letter.subject;
       const checked = await checkSignable(ctx.db, user, visible, undefined);
       const out = await finalise(ctx, user, checked, unlocked, await modelFor(ctx, user, checked));
+      await dispatchAfterSigning(ctx, out.id);
       r = { id, subject, ok: true, number: out.number };
     } catch (e) {
       if (!(e instanceof AppError)) ctx.logger.error({ err: e, letterId: id }, 'bulk signing: letter failed');

@@ -95,6 +95,10 @@ const SERIES: { unit: string; scope: 'outgoing' | 'incoming'; kind?: string; nam
   { unit: 'DISDIK', scope: 'incoming', name: 'Agenda surat masuk Dinas Pendidikan', format: '{nomor}/AG/{unit}/{tahun}', token: 'DISDIK' },
   { unit: 'SETDA', scope: 'outgoing', name: 'Surat keluar Sekretariat Daerah', format: '{kode}/{nomor}/{unit}/{bulan_romawi}/{tahun}', token: 'SETDA' },
   { unit: 'INSPEKTORAT', scope: 'outgoing', name: 'Surat keluar Inspektorat', format: '{kode}/{nomor}/{unit}/{tahun}', token: 'INSP' },
+  // Every agency keeps its own agenda of incoming letters (surat masuk).
+  { unit: 'SETDA', scope: 'incoming', name: 'Agenda surat masuk Sekretariat Daerah', format: '{nomor}/AG/{unit}/{tahun}', token: 'SETDA' },
+  { unit: 'INSPEKTORAT', scope: 'incoming', name: 'Agenda surat masuk Inspektorat', format: '{nomor}/AG/{unit}/{tahun}', token: 'INSP' },
+  { unit: 'PEMPROV', scope: 'incoming', name: 'Agenda surat masuk Gubernur', format: '{nomor}/AG/{unit}/{tahun}', token: 'PEMPROV' },
   { unit: 'PEMPROV', scope: 'outgoing', name: 'Surat Gubernur', format: '{kode}/{nomor}/{unit}/{tahun}', token: 'PEMPROV' },
   { unit: 'PEMPROV', scope: 'outgoing', kind: 'KEP', name: 'Keputusan Gubernur', format: 'NOMOR {nomor} TAHUN {tahun}', token: 'PEMPROV' },
   { unit: 'PEMPROV', scope: 'outgoing', kind: 'PER', name: 'Peraturan Gubernur', format: 'NOMOR {nomor} TAHUN {tahun}', token: 'PEMPROV' },

@@ -40,7 +40,7 @@ function caFiles(certsDir: string) {
 }
 
 /** CA_PASSPHRASE, or (outside production, where config requires it) one generated once and kept beside the key. */
-function caPassphrase(config: Config, logger: Logger): string {
+export function caPassphrase(config: Config, logger: Logger): string {
   if (config.CA_PASSPHRASE) return config.CA_PASSPHRASE;
   const file = caFiles(config.certsDir).passphrase;
   if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();

@@ -37,6 +37,8 @@ const actionLabels = {
   'letter.cancelled': { id: 'Naskah dibatalkan', en: 'Letter cancelled' },
   'letter.read_restricted': { id: 'Naskah rahasia dibuka', en: 'Restricted letter opened' },
   'letter.signed': { id: 'Naskah ditandatangani (TTE)', en: 'Letter signed' },
+  'letter.emailed': { id: 'Naskah dikirim lewat surel', en: 'Letter e-mailed' },
+  'letter.email_failed': { id: 'Pengiriman surel gagal', en: 'E-mail delivery failed' },
   'letter.kind_updated': { id: 'Jenis naskah diubah', en: 'Kind of letter changed' },
   'classification.created': { id: 'Kode klasifikasi ditambahkan', en: 'Classification code added' },
   'classification.updated': { id: 'Kode klasifikasi diubah', en: 'Classification code changed' },
@@ -50,6 +52,12 @@ const actionLabels = {
   'signing.certificate_revoked': { id: 'Sertifikat dicabut', en: 'Certificate revoked' },
   'signing.passphrase_changed': { id: 'Passphrase penandatanganan diganti', en: 'Signing passphrase changed' },
   'signing.unlock_refused': { id: 'Penandatanganan ditolak (frasa sandi atau kode TOTP salah)', en: 'Signing refused (wrong passphrase or TOTP code)' },
+  'exchange.peer_added': { id: 'Instansi mitra didaftarkan', en: 'Peer installation registered' },
+  'exchange.peer_deactivated': { id: 'Instansi mitra dinonaktifkan', en: 'Peer installation deactivated' },
+  'exchange.inbound_refused': { id: 'Kiriman instansi mitra ditolak', en: 'Peer delivery refused' },
+  'exchange.received': { id: 'Surat dari instansi mitra diterima', en: 'Letter received from a peer' },
+  'exchange.delivered': { id: 'Surat terkirim ke instansi mitra', en: 'Letter delivered to a peer' },
+  'exchange.delivery_failed': { id: 'Pengiriman ke instansi mitra gagal', en: 'Delivery to a peer failed' },
 } satisfies Record<string, { id: string; en: string }>;
 
 export const auditMessages = {

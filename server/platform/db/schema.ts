@@ -201,7 +201,9 @@ export type RecipientJson =
   | { user: string; userId: string }
   | { unit: string; unitId: string }
   | { position: string; positionId: string }
-  | { external: { name: string; email: string | null } };
+  | { external: { name: string; email: string | null } }
+  /** A peer installation's agency (exchange); the name as registered, printed in the letter. */
+  | { peer: string; peerId: string; name: string };
 
 export interface LetterRecipientTable {
   id: Id;
@@ -213,6 +215,7 @@ export interface LetterRecipientTable {
   position_id: Ref;
   ext_name: string | null;
   ext_email: string | null;
+  peer_id: Ref;
 }
 
 export interface LetterAttachmentTable {
@@ -339,7 +342,110 @@ export interface LetterSignatureTable {
   verification_id: string;
 }
 
+export interface PeerTable {
+  id: Id;
+  code: string;
+  name: string;
+  url: string;
+  public_key_pem: string;
+  active: Generated<boolean>;
+  created_by: Ref;
+  created_at: Timestamp;
+}
+
+export interface ExchangeNonceTable {
+  peer_id: RefNN;
+  nonce: string;
+  expires_at: Timestamp;
+}
+
+export interface ExchangeInboundTable {
+  id: Id;
+  peer_id: RefNN;
+  letter_ref: string;
+  pdf_sha256: string;
+  metadata: ColumnType<unknown, string, string>;
+  incoming_id: RefNN;
+  receipt: ColumnType<unknown, string, string>;
+  received_at: Timestamp;
+}
+
+export interface IncomingLetterTable {
+  id: Id;
+  unit_id: RefNN;
+  source: 'internal' | 'paper' | 'email' | 'exchange';
+  letter_id: Ref;
+  sender_name: string;
+  sender_number: string | null;
+  sender_date: ColumnType<string | null, string | null | undefined, string | null>;
+  subject: string;
+  urgency: 'biasa' | 'segera' | 'sangat_segera';
+  security_class: 'biasa' | 'terbatas' | 'rahasia' | 'sangat_rahasia';
+  classification_code: string | null;
+  pdf_sha256: string | null;
+  agenda_number: string | null;
+  issued_number_id: Ref;
+  state: Generated<'registered' | 'disposed' | 'done'>;
+  registered_by: Ref;
+  registered_at: Timestamp;
+  external_ref: string | null;
+}
+
+export interface DeliveryTable {
+  id: Id;
+  letter_id: Ref;
+  role: 'to' | 'cc';
+  user_id: RefNN;
+  incoming_letter_id: RefNN;
+  delivered_at: Timestamp;
+  read_at: NullableTs;
+}
+
+export interface OutboundMessageTable {
+  id: Id;
+  letter_id: RefNN;
+  recipient_id: RefNN;
+  channel: 'email' | 'exchange';
+  address: string | null;
+  peer_id: Ref;
+  status: Generated<'queued' | 'sent' | 'failed' | 'delivered'>;
+  attempts: Generated<number>;
+  last_error: string | null;
+  next_attempt_at: Timestamp;
+  sent_at: NullableTs;
+  receipt: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  created_at: Timestamp;
+}
+
+export interface DisposisiTable {
+  id: Id;
+  incoming_letter_id: RefNN;
+  parent_id: Ref;
+  from_user_id: RefNN;
+  to_user_id: RefNN;
+  instructions: ColumnType<string[], string[] | undefined, string[]>;
+  note: string | null;
+  due_date: ColumnType<string | null, string | null | undefined, string | null>;
+  state: Generated<'open' | 'done'>;
+  done_note: string | null;
+  done_attachment_sha256: string | null;
+  created_at: Timestamp;
+  read_at: NullableTs;
+  done_at: NullableTs;
+}
+
+export interface DisposisiReplyTable {
+  id: Id;
+  disposisi_id: RefNN;
+  user_id: RefNN;
+  note: string;
+  created_at: Timestamp;
+}
+
 export interface Database {
+  peers: PeerTable;
+  exchange_nonces: ExchangeNonceTable;
+  exchange_inbound: ExchangeInboundTable;
   units: UnitTable;
   positions: PositionTable;
   users: UserTable;
@@ -364,6 +470,11 @@ export interface Database {
   trust_anchors: TrustAnchorTable;
   certificates: CertificateTable;
   letter_signatures: LetterSignatureTable;
+  incoming_letters: IncomingLetterTable;
+  deliveries: DeliveryTable;
+  outbound_messages: OutboundMessageTable;
+  disposisi: DisposisiTable;
+  disposisi_replies: DisposisiReplyTable;
 }
 
 export type Unit = Selectable<UnitTable>;

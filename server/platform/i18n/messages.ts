@@ -9,6 +9,8 @@ import { archiveMessages } from '../../modules/archive/messages.js';
 import { approvalMessages } from '../../modules/approvals/messages.js';
 import { letterKindMessages } from '../../modules/letters/kinds-messages.js';
 import { signingMessages } from '../../modules/signing/messages.js';
+import { dispatchMessages } from '../../modules/dispatch/messages.js';
+import { exchangeMessages } from '../../modules/exchange/messages.js';
 
 export type Messages = Record<string, { id: string; en: string }>;
 
@@ -63,4 +65,4 @@ const platformMessages = {
   'error.home': { id: 'Kembali ke beranda', en: 'Back to home' },
 } satisfies Messages;
 
-export const messages: Messages = { ...platformMessages, ...auditMessages, ...orgMessages, ...accountMessages, ...letterMessages, ...numberingMessages, ...archiveMessages, ...approvalMessages, ...letterKindMessages, ...signingMessages };
+export const messages: Messages = { ...platformMessages, ...auditMessages, ...orgMessages, ...accountMessages, ...letterMessages, ...numberingMessages, ...archiveMessages, ...approvalMessages, ...letterKindMessages, ...signingMessages, ...dispatchMessages, ...exchangeMessages };

@@ -1,0 +1,41 @@
+// UI text of the exchange between installations (pertukaran naskah antarinstansi), Indonesian and English.
+export const exchangeMessages = {
+  // errors (the inbound API answers these to peers)
+  'exchange.unauthenticated': { id: 'Permintaan pertukaran tidak dapat diautentikasi.', en: 'The exchange request could not be authenticated.' },
+  'exchange.replayed': { id: 'Permintaan ini sudah pernah diterima (nonce dipakai ulang).', en: 'This request was already received (nonce reused).' },
+  'exchange.letter_conflict': { id: 'Surat dengan id ini sudah diterima dengan berkas PDF lain.', en: 'A letter with this id was already received with another PDF.' },
+  'exchange.signature_refused': { id: 'Tanda tangan elektronik pada PDF tidak dapat diterima.', en: 'The PDF\'s electronic signature is not acceptable.' },
+  'exchange.malformed': { id: 'Isi permintaan bukan multipart dengan bagian "metadata" dan "pdf".', en: 'The body is not multipart with a "metadata" and a "pdf" part.' },
+  'exchange.not_pdf': { id: 'Bagian "pdf" bukan berkas PDF.', en: 'The "pdf" part is not a PDF file.' },
+  'exchange.sha256_mismatch': { id: 'SHA-256 berkas PDF tidak sama dengan pdfSha256 pada metadata.', en: 'The PDF\'s SHA-256 differs from pdfSha256 in the metadata.' },
+  'exchange.peer_code_invalid': { id: 'Kode instalasi: 1-64 huruf, angka, ".", "_" atau "-".', en: 'Installation id: 1-64 letters, digits, ".", "_" or "-".' },
+  'exchange.peer_url_invalid': { id: 'Alamat harus diawali https:// (http:// hanya di luar produksi).', en: 'The address must start with https:// (http:// only outside production).' },
+  'exchange.peer_key_invalid': { id: 'Teks bukan kunci publik Ed25519 berformat PEM.', en: 'The text is not an Ed25519 public key in PEM.' },
+  'exchange.peer_duplicate': { id: 'Instansi mitra dengan kode ini sudah terdaftar.', en: 'A peer with this id is already registered.' },
+  'exchange.peer_is_self': { id: 'Ini kode instalasi ini sendiri.', en: 'This is this installation\'s own id.' },
+  'exchange.peer_inactive': { id: 'Instansi mitra ini sudah nonaktif.', en: 'This peer is already inactive.' },
+
+  // pages
+  'exchange.peers': { id: 'Instansi Mitra (Pertukaran Naskah)', en: 'Peer installations (exchange)' },
+  'exchange.peers_tab': { id: 'Instansi Mitra', en: 'Peers' },
+  'exchange.this_installation': { id: 'Instalasi ini', en: 'This installation' },
+  'exchange.this_installation_hint': {
+    id: 'Berikan kode, alamat, dan kunci publik ini kepada administrator instansi mitra agar instalasi ini didaftarkan di sana. Cocokkan sidik jari melalui saluran lain (telepon).',
+    en: 'Give this id, address and public key to the peer\'s administrator to register this installation there. Compare the fingerprint over another channel (phone).',
+  },
+  'exchange.installation_id': { id: 'Kode instalasi', en: 'Installation id' },
+  'exchange.code': { id: 'Kode instalasi', en: 'Installation id' },
+  'exchange.code_hint': { id: 'Persis seperti yang ditampilkan instalasi mitra (GET /api/v1/exchange/key).', en: 'Exactly as the peer shows it (GET /api/v1/exchange/key).' },
+  'exchange.name': { id: 'Nama instansi', en: 'Agency name' },
+  'exchange.url': { id: 'Alamat (URL)', en: 'Address (URL)' },
+  'exchange.public_key': { id: 'Kunci publik (Ed25519, PEM)', en: 'Public key (Ed25519, PEM)' },
+  'exchange.public_key_hint': { id: 'Tempel blok "-----BEGIN PUBLIC KEY-----" dari instalasi mitra.', en: 'Paste the "-----BEGIN PUBLIC KEY-----" block of the peer.' },
+  'exchange.fingerprint': { id: 'Sidik jari (SHA-256)', en: 'Fingerprint (SHA-256)' },
+  'exchange.active': { id: 'Aktif', en: 'Active' },
+  'exchange.inactive': { id: 'Nonaktif', en: 'Inactive' },
+  'exchange.deactivate': { id: 'Nonaktifkan', en: 'Deactivate' },
+  'exchange.peer_new': { id: 'Daftarkan instansi mitra', en: 'Register a peer' },
+  'exchange.peer_added': { id: 'Instansi mitra {code} terdaftar.', en: 'Peer {code} registered.' },
+  'exchange.peer_deactivated': { id: 'Instansi mitra dinonaktifkan.', en: 'Peer deactivated.' },
+  'exchange.recipient_label': { id: 'Instansi mitra: {name}', en: 'Peer agency: {name}' },
+};

@@ -1,0 +1,7 @@
+// The application's background jobs, started by main.ts (and by tests that ask
+// for them). Like app.ts for routes: the one place that lists what runs.
+import type { PeriodicJob } from './index.js';
+import { emailJob } from '../../modules/dispatch/email.js';
+import { exchangeJob } from '../../modules/exchange/service.js';
+
+export const APP_JOBS: readonly PeriodicJob[] = [emailJob, exchangeJob];
