@@ -31,7 +31,7 @@ describe('dispatch: a signed letter reaches its readers', function () {
 
   before(async () => {
     env = await startTestEnv();
-    for (const u of ['konseptor', 'pemeriksa1', 'pemeriksa2', 'penandatangan', 'staf2', 'staf3', 'agendaris', 'auditor']) tokens[u] = await env.tokenFor(u);
+    for (const u of ['konseptor', 'pemeriksa1', 'pemeriksa2', 'penandatangan', 'staf1', 'staf2', 'staf3', 'agendaris', 'auditor']) tokens[u] = await env.tokenFor(u);
     for (const u of ['staf3', 'konseptor']) pages[u] = await env.loginAs(u);
     // To two units (their heads: staf3 at Seksi Kurikulum, pemeriksa1 at Seksi Pengembangan Aplikasi),
     // a unit whose head's post is vacant (Bidang Persandian), copied to staf2, and to one outside addressee by e-mail.
@@ -111,6 +111,22 @@ describe('dispatch: a signed letter reaches its readers', function () {
     await as('staf3').get(`/api/v1/letters/${letterId}/deliveries`).expect(403);
   });
 
+  it('opens the letter itself to whoever holds a disposisi of it, and to no one else', async () => {
+    // staf1 moves to a post under the Kepala Seksi Kurikulum, but in the bidang above the receiving seksi:
+    // neither addressed nor a member of a receiving unit.
+    const kasiKur = await env.ctx.db.selectFrom('positions').select(['id']).where('code', '=', 'KASI-KUR').executeTakeFirstOrThrow();
+    const bidang = await env.ctx.db.selectFrom('units').select(['id']).where('code', '=', 'DISDIK.SMA').executeTakeFirstOrThrow();
+    const post = await env.ctx.db.insertInto('positions').values({ code: 'STAF-SMA', unit_id: bidang.id, title: 'Pengolah Data', superior_id: kasiKur.id, is_head: false }).returning('id').executeTakeFirstOrThrow();
+    await env.ctx.db.updateTable('users').set({ position_id: post.id }).where('username', '=', 'staf1').execute();
+    await as('staf1').get(`/api/v1/letters/${letterId}`).expect(404);
+    const incoming = (await as('staf3').get('/api/v1/incoming')).body.items.find((i: { letterId: string }) => i.letterId === letterId);
+    await as('staf3').post(`/api/v1/incoming/${incoming.id}/disposisi`).send({ to: ['staf1'], instructions: ['pelajari'] }).expect(201);
+    const seen = await as('staf1').get(`/api/v1/letters/${letterId}`).expect(200);
+    expect(seen.body.number).to.be.a('string');
+    await as('staf1').get(`/api/v1/letters/${letterId}/pdf`).expect(200);
+    await as('auditor').get(`/api/v1/letters/${letterId}`).expect(404);
+  });
+
   it('"Balas" starts a draft prefilled with "Balasan: ..." to the sender, linked to the letter it answers', async () => {
     const id = (await as('staf3').get('/api/v1/incoming')).body.items[0].id;
     const form = await pages.staf3.agent.get(`/surat/baru?balas=${id}`).expect(200);
@@ -155,6 +171,7 @@ describe('dispatch: a signed letter reaches its readers', function () {
     await pool.query(`UPDATE letters SET state = 'signed' WHERE id = $1`, [letterId]);
     await pool.query(`DELETE FROM deliveries WHERE letter_id = $1`, [letterId]);
     await pool.query(`DELETE FROM outbound_messages WHERE letter_id = $1`, [letterId]);
+    await pool.query(`DELETE FROM disposisi WHERE incoming_letter_id IN (SELECT id FROM incoming_letters WHERE letter_id = $1)`, [letterId]);
     await pool.query(`DELETE FROM incoming_letters WHERE letter_id = $1`, [letterId]);
     expect(await dispatchPending(env.ctx)).to.equal(1);
     expect((await as('konseptor').get(`/api/v1/letters/${letterId}`)).body.state).to.equal('dispatched');

@@ -132,6 +132,26 @@ export async function isRecipient(db: Executor, letterId: string, userId: string
     )
     .limit(1)
     .executeTakeFirst();
+  return !!r || (await receivedThroughDispatch(db, letterId, userId));
+}
+
+/** Delivered to the user (e.g. the agendaris of a unit without a head), or handed to them by disposisi. */
+async function receivedThroughDispatch(db: Executor, letterId: string, userId: string) {
+  const r = await db
+    .selectFrom('deliveries')
+    .select('id')
+    .where('letter_id', '=', letterId)
+    .where('user_id', '=', userId)
+    .union(
+      db
+        .selectFrom('disposisi as d')
+        .innerJoin('incoming_letters as i', 'i.id', 'd.incoming_letter_id')
+        .select('d.id')
+        .where('i.letter_id', '=', letterId)
+        .where('d.to_user_id', '=', userId),
+    )
+    .limit(1)
+    .executeTakeFirst();
   return !!r;
 }
 
