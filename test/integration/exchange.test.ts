@@ -146,6 +146,10 @@ describe('exchange between two installations (peers)', function () {
       const audits = async (i: Installation, action: string) => Number((await i.env.ctx.dbHandle.pool.query('SELECT count(*)::int AS n FROM audit_log WHERE action = $1', [action])).rows[0].n);
       expect(await audits(a, 'exchange.delivered')).to.equal(1);
       expect(await audits(b, 'exchange.received')).to.equal(1);
+      // The sender's "Terkirim" view names the peer agency and says delivered.
+      const sender = await a.env.loginAs('konseptor');
+      const report = await sender.agent.get(`/surat/${letterId}/terkirim`).expect(200);
+      expect(report.text).to.contain('Pemerintah PROV-B');
     });
 
     it('registers once when A sends it again (the answer was lost): the same receipt', async () => {

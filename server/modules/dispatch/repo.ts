@@ -204,7 +204,10 @@ export function outboundOfLetter(db: Executor, letterId: string) {
   return db
     .selectFrom('outbound_messages as o')
     .innerJoin('letter_recipients as r', 'r.id', 'o.recipient_id')
-    .select(['o.id', 'o.channel', 'o.address', 'o.status', 'o.attempts', 'o.last_error', 'o.sent_at', 'o.created_at', 'r.ext_name', 'r.role'])
+    .leftJoin('peers as p', 'p.id', 'o.peer_id')
+    // An exchange addressee is a peer agency: its registered name.
+    .select((eb) => [eb.fn.coalesce('r.ext_name', 'p.name').as('ext_name')])
+    .select(['o.id', 'o.channel', 'o.address', 'o.status', 'o.attempts', 'o.last_error', 'o.sent_at', 'o.created_at', 'r.role'])
     .where('o.letter_id', '=', letterId)
     .orderBy('o.id')
     .execute();
