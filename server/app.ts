@@ -30,7 +30,7 @@ import { classificationPages, classificationApi } from './modules/archive/classi
 import { approvalPages, approvalApi } from './modules/approvals/routes.js';
 import { certificatePages, certificateApi, publicSigningRoutes, verifyApi, verifyPages } from './modules/signing/routes.js';
 import { dispatchPages, dispatchApi, incomingNavCount } from './modules/dispatch/routes.js';
-import { exchangePublicApi, peerPages } from './modules/exchange/routes.js';
+import { exchangePublicApi, peerApi, peerPages } from './modules/exchange/routes.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -183,6 +183,7 @@ export function buildApp(ctx: AppContext) {
   api.use(classificationApi(ctx));
   api.use(approvalApi(ctx));
   api.use(certificateApi(ctx));
+  api.use(peerApi(ctx));
   app.use('/api/v1', api);
 
   app.use(notFoundHandler);

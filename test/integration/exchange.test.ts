@@ -122,6 +122,24 @@ describe('exchange between two installations (peers)', function () {
     expect((await staf.agent.get('/admin/peers')).status).to.equal(403);
   });
 
+  it('offers the same administration over the API: list, a refused bad key, register, deactivate; 403 for others', async () => {
+    const admin = await b.env.tokenFor('admin');
+    const api = (method: 'get' | 'post', url: string, token = admin) => supertest(b.env.app)[method](url).set('Authorization', `Bearer ${token}`);
+    const listed = await api('get', '/api/v1/peers').expect(200);
+    expect(listed.body.items.map((p: { code: string }) => p.code)).to.include('prov-a');
+    const key = crypto.generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const bad = await api('post', '/api/v1/peers').send({ code: 'prov-d', name: 'Pemerintah PROV-D', url: 'http://127.0.0.1:9', publicKeyPem: 'bukan kunci' });
+    expect(bad.status).to.equal(400);
+    expect(bad.body.error.details[0].field).to.equal('public_key_pem');
+    const added = await api('post', '/api/v1/peers').send({ code: 'prov-d', name: 'Pemerintah PROV-D', url: 'http://127.0.0.1:9', publicKeyPem: key }).expect(201);
+    await api('post', `/api/v1/peers/${added.body.id}/deactivate`).expect(204);
+    await api('post', `/api/v1/peers/${added.body.id}/deactivate`).expect(409);
+    const staf = await b.env.tokenFor('konseptor');
+    await api('get', '/api/v1/peers', staf).expect(403);
+    await api('post', '/api/v1/peers', staf).send({ code: 'prov-e', name: 'E', url: 'http://127.0.0.1:9', publicKeyPem: key }).expect(403);
+    expect((await b.env.ctx.db.selectFrom('peers').select('code').where('code', '=', 'prov-e').execute()).length).to.equal(0);
+  });
+
   describe('a letter signed at A, addressed to B', () => {
     let letterId: string;
 

@@ -90,3 +90,26 @@ export function peerPages(ctx: AppContext): Router {
   });
   return r;
 }
+
+/** The same administration for scripts: /api/v1/peers (administrators). */
+export function peerApi(ctx: AppContext): Router {
+  const r = Router();
+  const admin = requirePermission('org.manage');
+  r.get('/peers', admin, async (req, res) => {
+    const p = paging(req);
+    const out = await exchange.listPeers(ctx, req.user!, { limit: p.size, offset: p.offset });
+    res.json({
+      items: out.rows.map((x) => ({ id: String(x.id), code: x.code, name: x.name, url: x.url, active: x.active, fingerprint: x.fingerprint, publicKeyPem: x.public_key_pem })),
+      total: out.total,
+    });
+  });
+  r.post('/peers', admin, async (req, res) => {
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    res.status(201).json(await exchange.addPeer(ctx, req.user!, { code: b.code, name: b.name, url: b.url, public_key_pem: b.publicKeyPem }));
+  });
+  r.post('/peers/:id/deactivate', admin, async (req, res) => {
+    await exchange.deactivatePeer(ctx, req.user!, String(req.params.id));
+    res.status(204).end();
+  });
+  return r;
+}
