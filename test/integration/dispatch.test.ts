@@ -31,7 +31,7 @@ describe('dispatch: a signed letter reaches its readers', function () {
 
   before(async () => {
     env = await startTestEnv();
-    for (const u of ['konseptor', 'pemeriksa1', 'pemeriksa2', 'penandatangan', 'staf1', 'staf2', 'staf3', 'agendaris', 'auditor']) tokens[u] = await env.tokenFor(u);
+    for (const u of ['konseptor', 'pemeriksa1', 'pemeriksa2', 'penandatangan', 'staf1', 'staf2', 'staf3', 'agendaris', 'auditor', 'admin', 'arsiparis']) tokens[u] = await env.tokenFor(u);
     for (const u of ['staf3', 'konseptor']) pages[u] = await env.loginAs(u);
     // To two units (their heads: staf3 at Seksi Kurikulum, pemeriksa1 at Seksi Pengembangan Aplikasi),
     // a unit whose head's post is vacant (Bidang Persandian), copied to staf2, and to one outside addressee by e-mail.
@@ -176,6 +176,29 @@ describe('dispatch: a signed letter reaches its readers', function () {
     expect(await dispatchPending(env.ctx)).to.equal(1);
     expect((await as('konseptor').get(`/api/v1/letters/${letterId}`)).body.state).to.equal('dispatched');
     expect((await env.ctx.db.selectFrom('deliveries').select('id').where('letter_id', '=', letterId).execute()).length).to.equal(3);
+  });
+
+  it('reaches the Plh. of a unit whose head post is vacant, who then sees the unit\'s whole intake', async () => {
+    const post = await env.ctx.db.selectFrom('positions').select('id').where('code', '=', 'KABID-SANDI').executeTakeFirstOrThrow();
+    const arsiparis = await env.ctx.db.selectFrom('users').select('id').where('username', '=', 'arsiparis').executeTakeFirstOrThrow();
+    const today = new Date(Date.now() + 7 * 3600e3).toISOString().slice(0, 10);
+    await as('admin').post('/api/v1/delegations')
+      .send({ kind: 'plh', principalPositionId: String(post.id), delegateUserId: String(arsiparis.id), legalBasis: 'Sprin 800/12/DKIS/2026', startsOn: today, endsOn: today })
+      .expect(201);
+    const created = await as('konseptor').post('/api/v1/letters').send({
+      kind: 'SD', subject: 'Undangan Uji Keamanan', urgency: 'biasa', securityClass: 'biasa', classificationCode: '000.1.5', signer: 'penandatangan',
+      to: [{ unit: 'DKIS.SANDI' }], body: '<p>Mohon hadir.</p>',
+    }).expect(201);
+    const id = created.body.id;
+    await as('konseptor').post(`/api/v1/letters/${id}/submit`).send({}).expect(200);
+    await as('pemeriksa1').post(`/api/v1/letters/${id}/approve`).send({ version: 1 }).expect(200);
+    await as('pemeriksa2').post(`/api/v1/letters/${id}/approve`).send({ version: 1 }).expect(200);
+    await as('penandatangan').post(`/api/v1/letters/${id}/sign`).send({ passphrase: DEMO_PASSWORD }).expect(200);
+    const items = (await as('arsiparis').get('/api/v1/incoming').expect(200)).body.items;
+    // Delivered to the Plh.; and as acting head the earlier letter to the unit (received while vacant) shows too.
+    expect(items.filter((i: { letterId: string }) => i.letterId === id)).to.have.length(1).and.to.satisfy((l: { unread: boolean }[]) => l[0].unread);
+    expect(items.some((i: { letterId: string }) => i.letterId === letterId)).to.equal(true);
+    await as('arsiparis').get(`/api/v1/letters/${id}`).expect(200);
   });
 
   describe('a paper letter registered by the agendaris', () => {

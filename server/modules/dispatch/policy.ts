@@ -3,7 +3,7 @@
 import type { Executor } from '../../platform/db/index.js';
 import type { CurrentUser } from '../../platform/auth/current-user.js';
 import { can } from '../../platform/auth/permissions.js';
-import { getPosition } from '../org/hierarchy.js';
+import { activeDelegationsOf, getPosition } from '../org/hierarchy.js';
 import * as repo from './repo.js';
 
 /**
@@ -18,11 +18,14 @@ export async function unitRecipients(db: Executor, unitId: string): Promise<stri
   return heads.length ? heads : repo.unitAgendaris(db, unitId);
 }
 
-/** The units whose whole intake this user sees: the unit they head, and as agendaris the units of the agenda they keep. */
+/** The units whose whole intake this user sees: the unit they head (or stand in for as Plh./Plt.), and as agendaris the units of the agenda they keep. */
 export async function intakeUnits(db: Executor, user: CurrentUser): Promise<string[]> {
   const out = new Set<string>();
-  if (user.positionId) {
-    const p = await getPosition(db, user.positionId);
+  // Their own post, and a post they stand in for today as Plh./Plt.
+  const acting = (await activeDelegationsOf(db, user.id, ['plh', 'plt'])).map((d) => d.principalPositionId);
+  for (const positionId of [user.positionId, ...acting]) {
+    if (!positionId) continue;
+    const p = await getPosition(db, positionId);
     if (p?.is_head && p.active) out.add(String(p.unit_id));
   }
   if (user.unitId && can(user, 'incoming.register')) for (const u of await repo.agendaUnits(db, user.unitId)) out.add(u);
@@ -42,7 +45,7 @@ export async function accessToIncoming(db: Executor, user: CurrentUser, incoming
   const id = String(incoming.id);
   const units = await intakeUnits(db, user);
   const delivered = !!(await repo.deliveryOf(db, id, user.id));
-  const isHead = user.positionId ? (await repo.unitHeadHolders(db, String(incoming.unit_id))).includes(user.id) : false;
+  const isHead = (await repo.unitHeadHolders(db, String(incoming.unit_id))).includes(user.id);
   const mine = tree.filter((x) => String(x.to_user_id) === user.id);
   const openToMe = mine.filter((x) => x.state === 'open').map((x) => String(x.id)).pop() ?? null;
   const canView = delivered || units.includes(String(incoming.unit_id)) || mine.length > 0 || tree.some((x) => String(x.from_user_id) === user.id);

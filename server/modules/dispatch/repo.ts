@@ -2,24 +2,35 @@
 import { sql, type Insertable } from 'kysely';
 import type { Executor } from '../../platform/db/index.js';
 import type { IncomingLetterTable } from '../../platform/db/schema.js';
+import { jakartaDate } from '../org/hierarchy.js';
 
 const dateText = (col: string) => sql<string | null>`to_char(${sql.ref(col)}, 'YYYY-MM-DD')`;
 
 // ---------- people ----------
 
-/** Active holders of the head position(s) of a unit. */
-export async function unitHeadHolders(db: Executor, unitId: string): Promise<string[]> {
-  const rows = await db
-    .selectFrom('users as u')
-    .innerJoin('positions as p', 'p.id', 'u.position_id')
-    .select('u.id')
-    .where('p.unit_id', '=', unitId)
-    .where('p.is_head', '=', true)
-    .where('p.active', '=', true)
-    .where('u.active', '=', true)
-    .orderBy('u.id')
-    .execute();
-  return rows.map((r) => String(r.id));
+/**
+ * Who acts in these positions today: their active holders, and anyone standing in
+ * as Plh./Plt. under a delegation in force (the post may be vacant, or its holder away).
+ */
+async function actingInPositions(db: Executor, positions: { unitId?: string; positionId?: string }): Promise<string[]> {
+  const day = jakartaDate(new Date());
+  const posFilter = positions.positionId
+    ? sql`p.id = ${positions.positionId}`
+    : sql`p.unit_id = ${positions.unitId} AND p.is_head`;
+  const r = await sql<{ id: string }>`
+    SELECT u.id FROM users u JOIN positions p ON p.id = u.position_id
+      WHERE ${posFilter} AND p.active AND u.active
+    UNION
+    SELECT u.id FROM delegations d JOIN positions p ON p.id = d.principal_position_id JOIN users u ON u.id = d.delegate_user_id
+      WHERE ${posFilter} AND p.active AND u.active AND d.kind IN ('plh', 'plt') AND d.revoked_at IS NULL
+        AND d.starts_on <= ${day} AND d.ends_on >= ${day}
+    ORDER BY id`.execute(db);
+  return r.rows.map((x) => String(x.id));
+}
+
+/** Who acts as head of a unit today (holders of its head position, and its Plh./Plt.). */
+export function unitHeadHolders(db: Executor, unitId: string): Promise<string[]> {
+  return actingInPositions(db, { unitId });
 }
 
 /** Active agendaris whose unit lies in the unit's subtree (the registry of a Dinas sits in its Sekretariat). */
@@ -34,9 +45,9 @@ export async function unitAgendaris(db: Executor, unitId: string): Promise<strin
   return r.rows.map((x) => String(x.id));
 }
 
-export async function positionHolderIds(db: Executor, positionId: string): Promise<string[]> {
-  const rows = await db.selectFrom('users').select('id').where('position_id', '=', positionId).where('active', '=', true).orderBy('id').execute();
-  return rows.map((r) => String(r.id));
+/** Who acts in a position today (its holders, and its Plh./Plt.). */
+export function positionHolderIds(db: Executor, positionId: string): Promise<string[]> {
+  return actingInPositions(db, { positionId });
 }
 
 /** The unit a person works in (through their position), or undefined without one. */
