@@ -138,8 +138,9 @@ describe('dispatch: a signed letter reaches its readers', function () {
     });
     expect(res.status, res.text).to.equal(303);
     const draftId = /\/surat\/(\d+)$/.exec(res.headers.location)![1];
-    const draft = await env.ctx.db.selectFrom('letters').select(['reply_to_letter_id', 'drafter_id', 'subject']).where('id', '=', draftId).executeTakeFirstOrThrow();
+    const draft = await env.ctx.db.selectFrom('letters').select(['reply_to_letter_id', 'reply_to_incoming_id', 'drafter_id', 'subject']).where('id', '=', draftId).executeTakeFirstOrThrow();
     expect(String(draft.reply_to_letter_id)).to.equal(letterId);
+    expect(String(draft.reply_to_incoming_id)).to.equal(String(id));
     // A received letter one cannot see cannot be answered.
     const other = await env.loginAs('pemeriksa2');
     await other.agent.get(`/surat/baru?balas=${id}`).expect(404);
@@ -171,6 +172,7 @@ describe('dispatch: a signed letter reaches its readers', function () {
     await pool.query(`UPDATE letters SET state = 'signed' WHERE id = $1`, [letterId]);
     await pool.query(`DELETE FROM deliveries WHERE letter_id = $1`, [letterId]);
     await pool.query(`DELETE FROM outbound_messages WHERE letter_id = $1`, [letterId]);
+    await pool.query(`UPDATE letters SET reply_to_incoming_id = NULL WHERE reply_to_incoming_id IN (SELECT id FROM incoming_letters WHERE letter_id = $1)`, [letterId]);
     await pool.query(`DELETE FROM disposisi WHERE incoming_letter_id IN (SELECT id FROM incoming_letters WHERE letter_id = $1)`, [letterId]);
     await pool.query(`DELETE FROM incoming_letters WHERE letter_id = $1`, [letterId]);
     expect(await dispatchPending(env.ctx)).to.equal(1);
@@ -220,6 +222,19 @@ describe('dispatch: a signed letter reaches its readers', function () {
       expect(head.find((i: { id: string }) => i.id === res.body.id).unread).to.equal(true);
       const issued = await env.ctx.db.selectFrom('issued_numbers as n').innerJoin('number_series as s', 's.id', 'n.series_id').select(['s.scope', 'n.number']).where('n.number', '=', res.body.agendaNumber).execute();
       expect(issued).to.deep.equal([{ scope: 'incoming', number: res.body.agendaNumber }]);
+
+      // "Balas" on the paper letter: addressed to its sender, and the draft records what it answers.
+      const head2 = await env.loginAs('penandatangan');
+      const form = await head2.agent.get(`/surat/baru?balas=${res.body.id}`).expect(200);
+      expect(form.text).to.contain('value="Balasan: Undangan Sosialisasi SPBE"').and.to.contain('Kementerian Komunikasi dan Digital');
+      const reply = await head2.agent.post('/surat').type('form').send({
+        _csrf: /name="_csrf" value="([^"]+)"/.exec(form.text)![1], replyTo: res.body.id, kind: 'SD', subject: 'Balasan: Undangan Sosialisasi SPBE', urgency: 'biasa',
+        securityClass: 'biasa', classificationCode: '000.1.5', to: 'Kementerian Komunikasi dan Digital', cc: '', signer: 'penandatangan', paper: 'A4', body: '<p>Kami hadir.</p>',
+      });
+      expect(reply.status, reply.text).to.equal(303);
+      const draftId = /\/surat\/(\d+)$/.exec(reply.headers.location)![1];
+      const draft = await env.ctx.db.selectFrom('letters').select(['reply_to_incoming_id', 'reply_to_letter_id']).where('id', '=', draftId).executeTakeFirstOrThrow();
+      expect(draft).to.deep.equal({ reply_to_incoming_id: String(res.body.id), reply_to_letter_id: null });
     });
 
     it('refuses a scan that is not what its name says, and anyone but an agendaris, changing nothing', async () => {

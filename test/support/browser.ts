@@ -36,8 +36,10 @@ export interface BrowserApp {
 /**
  * Registers before/after hooks in the current describe() that start the app and
  * Chromium, and returns an accessor for them. Use it at the top of a describe().
+ * `configOverrides` is read when the hook runs (an earlier hook may fill it in);
+ * `opts.jobs` also starts the background jobs.
  */
-export function useBrowserApp(configOverrides: Record<string, string> = {}): () => BrowserApp {
+export function useBrowserApp(configOverrides: Record<string, string> = {}, opts: { jobs?: boolean } = {}): () => BrowserApp {
   let app: BrowserApp | undefined;
   let close: (() => Promise<void>) | undefined;
 
@@ -47,7 +49,7 @@ export function useBrowserApp(configOverrides: Record<string, string> = {}): () 
       console.warn(`\n  SKIPPING the browser suite: ${CHROMIUM_PATH} not found (apt-get install chromium). Under CI this is a failure.\n`);
       this.skip();
     }
-    const env = await startTestEnv(configOverrides);
+    const env = await startTestEnv(configOverrides, opts);
     const server = http.createServer(env.app);
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
     const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -16,7 +16,7 @@ import { findTransition } from '../letters/state.js';
 import { isRestricted } from '../letters/policy.js';
 import { ALLOWED_ATTACHMENTS } from '../letters/attachments.js';
 import * as lettersRepo from '../letters/repo.js';
-import { getLetterForRead, URGENCIES, SECURITY_CLASSES } from '../letters/service.js';
+import { getLetterForRead, URGENCIES, SECURITY_CLASSES, type ReplyLink } from '../letters/service.js';
 import { queueExchange } from '../exchange/queue.js';
 import { accessToIncoming, intakeUnits, unitRecipients } from './policy.js';
 import { INSTRUCTIONS, nextIncomingState } from './state.js';
@@ -442,17 +442,8 @@ export async function replyPrefill(ctx: AppContext, user: CurrentUser, incomingI
   };
 }
 
-/** The letter a reply answers: checked before the draft is created (404 for a letter one cannot see). */
-export async function replyTarget(ctx: AppContext, user: CurrentUser, incomingId: string): Promise<string | null> {
+/** The received letter a reply answers: checked before the draft is created (404 for one the user cannot see). */
+export async function replyTarget(ctx: AppContext, user: CurrentUser, incomingId: string): Promise<ReplyLink> {
   const { incoming } = await loadVisible(ctx.db, user, incomingId);
-  return incoming.letter_id === null ? null : String(incoming.letter_id);
-}
-
-/** Links the new draft to the letter it answers (only our own letters have a row to point at). */
-export async function linkReply(ctx: AppContext, user: CurrentUser, draftId: string, repliesTo: string) {
-  await ctx.db.transaction().execute(async (trx) => {
-    const r = await trx.updateTable('letters').set({ reply_to_letter_id: repliesTo }).where('id', '=', draftId).where('drafter_id', '=', user.id).where('state', '=', 'draft').executeTakeFirst();
-    if (Number(r.numUpdatedRows) !== 1) throw new NotFoundError();
-    await appendAudit(trx, actorOf(user), { action: 'letter.reply_linked', objectType: 'letter', objectId: draftId, details: { replyTo: repliesTo } });
-  });
+  return { incomingId: String(incoming.id), letterId: incoming.letter_id === null ? null : String(incoming.letter_id) };
 }

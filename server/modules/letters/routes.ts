@@ -17,7 +17,7 @@ import { diffVersions } from './diff.js';
 import { parseRecipientLines, recipientLines, type RecipientDirectory } from './recipient-lines.js';
 import * as letters from './service.js';
 import { describeSignature } from './sign.js';
-import { replyPrefill, replyTarget, linkReply } from '../dispatch/service.js';
+import { replyPrefill, replyTarget } from '../dispatch/service.js';
 
 type Directory = Awaited<ReturnType<typeof letters.draftingDirectory>>;
 
@@ -202,9 +202,8 @@ export function letterPages(ctx: AppContext): Router {
     const form = formFromBody(req.body);
     const dir = await letters.draftingDirectory(ctx);
     try {
-      const repliesTo = form.replyTo ? await replyTarget(ctx, req.user!, form.replyTo) : null;
-      const id = await letters.createDraft(ctx, req.user!, draftInput(form, dir));
-      if (repliesTo) await linkReply(ctx, req.user!, id, repliesTo);
+      const reply = form.replyTo ? await replyTarget(ctx, req.user!, form.replyTo) : undefined;
+      const id = await letters.createDraft(ctx, req.user!, draftInput(form, dir), reply);
       flash(req, { kind: 'success', key: 'letters.flash.created' });
       res.redirect(303, `/surat/${id}`);
     } catch (e) {

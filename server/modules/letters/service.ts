@@ -189,17 +189,26 @@ async function notifyPosition(trx: Executor, positionId: string, letterId: strin
 
 // ---------- commands ----------
 
-export async function createDraft(ctx: AppContext, user: CurrentUser, input: unknown): Promise<string> {
+/** What a reply answers: a received letter, and our own letter behind it when it was internal. Checked by the caller. */
+export interface ReplyLink {
+  incomingId: string;
+  letterId: string | null;
+}
+
+export async function createDraft(ctx: AppContext, user: CurrentUser, input: unknown, reply?: ReplyLink): Promise<string> {
   if (!can(user, 'letter.draft')) throw new ForbiddenError();
   if (!user.unitId || !user.positionId) throw new ValidationError('letters.drafter_without_position');
   const data = parseInput(createSchema, input);
   return ctx.db.transaction().execute(async (trx) => {
     const content = await buildContent(trx, data, []);
     const sha256 = contentSha256(content);
-    const id = await repo.insertLetter(trx, { ...letterColumns(content), unit_id: user.unitId!, drafter_id: user.id, drafter_position_id: user.positionId, state: 'draft', version: 1, version_sha256: sha256, awaiting_user_id: null });
+    const id = await repo.insertLetter(trx, {
+      ...letterColumns(content), unit_id: user.unitId!, drafter_id: user.id, drafter_position_id: user.positionId, state: 'draft', version: 1, version_sha256: sha256, awaiting_user_id: null,
+      reply_to_incoming_id: reply?.incomingId ?? null, reply_to_letter_id: reply?.letterId ?? null,
+    });
     await repo.insertVersion(trx, { letterId: id, version: 1, sha256, content, createdBy: user.id });
     await repo.replaceRecipients(trx, id, recipientRows(content));
-    await appendAudit(trx, actorOf(user), { action: 'letter.created', objectType: 'letter', objectId: id, docSha256: sha256, details: { version: 1, kind: content.kind } });
+    await appendAudit(trx, actorOf(user), { action: 'letter.created', objectType: 'letter', objectId: id, docSha256: sha256, details: { version: 1, kind: content.kind, ...(reply ? { replyToIncoming: reply.incomingId } : {}) } });
     return id;
   });
 }

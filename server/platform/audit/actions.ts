@@ -39,7 +39,6 @@ export const AUDIT_ACTIONS = {
   'letter.emailed': 'the SMTP server accepted the e-mail to an external addressee (outbound id, address, Message-ID); docSha256 is the attached signed PDF',
   'letter.email_failed': 'an e-mail to an external addressee was given up (refused by the server, or out of attempts), with the last error',
   'letter.dispatched': 'a signed letter reached its readers: incoming letters with agenda numbers, deliveries, outbound messages queued; docSha256 is the signed PDF',
-  'letter.reply_linked': 'a new draft was linked to the received letter it answers (Balas)',
   'incoming.registered': 'a letter from outside (paper, e-mail, exchange) was registered with an agenda number; docSha256 is the scan or PDF',
   'incoming.read': 'a recipient opened a received letter for the first time (read receipt)',
   'incoming.closed': 'the recipient or unit head marked a received letter done',

@@ -166,6 +166,8 @@ export interface LetterTable {
   awaiting_user_id: Ref;
   number: string | null;
   reply_to_letter_id: Ref;
+  /** The received letter this draft answers ("Balas"). */
+  reply_to_incoming_id: Ref;
   created_at: Timestamp;
   updated_at: Timestamp;
   submitted_at: NullableTs;
