@@ -48,6 +48,8 @@ export const dispatchMessages = {
   'dispatch.delivered': { id: 'Diterima', en: 'Delivered' },
   'dispatch.read': { id: 'Dibaca', en: 'Read' },
   'dispatch.not_read': { id: 'Belum dibaca', en: 'Not read' },
+  'dispatch.role.to': { id: 'Yth.', en: 'To' },
+  'dispatch.role.cc': { id: 'Tembusan', en: 'Cc' },
   'dispatch.external': { id: 'Penerima eksternal', en: 'External addressees' },
   'dispatch.channel': { id: 'Saluran', en: 'Channel' },
   'dispatch.status': { id: 'Status', en: 'Status' },
