@@ -31,7 +31,8 @@ async function main() {
       // Printed once, to the console only (never to the structured log).
       console.log('\n  Demo organisation created: Pemerintah Provinsi Sukamaju');
       console.log(`  Accounts: ${DEMO_ACCOUNTS.join(', ')}`);
-      console.log(demo.generated ? `  Password for every demo account (shown once): ${demo.password}\n` : '  Password: the value of DEMO_PASSWORD\n');
+      console.log(demo.generated ? `  Password for every demo account (shown once): ${demo.password}` : '  Password: the value of DEMO_PASSWORD');
+      console.log('  penandatangan holds a signing certificate; its signing passphrase is the same password.\n');
     }
   }
   // After the demo seeding, so a new CA is named after the organisation; idempotent.
