@@ -107,7 +107,7 @@ describe('in the browser: signing a letter and verifying it', function () {
     expect(preview.status()).to.equal(200);
     expect(preview.headers()['content-type']).to.equal('application/pdf');
     const previewText = pdfText(await preview.body());
-    expect(previewText).to.contain(SUBJECT).and.contain('jaringan intra pemerintah akan dipelihara');
+    expect(previewText).to.contain(SUBJECT).and.contain('jaringan intra pemerintah akan dipelihara').and.not.contain('KONSEP');
     expect(await page.locator('.hint').first().innerText()).to.contain('Nomor, tanggal, kode QR, dan pernyataan tanda tangan elektronik ditambahkan saat Anda menandatangani.');
 
     // ---- a wrong passphrase: said at the field, the letter stays approved, no number is used

@@ -250,7 +250,18 @@ describe('signing letters: number, PAdES, storage and registry in one step', fun
       expect(letterPage.text).to.contain(`href="/surat/${id}/tandatangan"`);
       const form = await agent.get(`/surat/${id}/tandatangan`);
       expect(form.status).to.equal(200);
-      expect(form.text).to.contain('name="passphrase"').and.contain(`/surat/${id}/pratinjau?versi=1`).and.not.contain('name="otp"');
+      expect(form.text).to.contain('name="passphrase"').and.contain(`/surat/${id}/tandatangan/pratinjau`).and.not.contain('name="otp"');
+      // The final layout, as it will be signed: no KONSEP watermark; number and date still blank.
+      const preview = await agent.get(`/surat/${id}/tandatangan/pratinjau`).buffer(true).parse((r, cb) => { const c: Buffer[] = []; r.on('data', (d: Buffer) => c.push(d)); r.on('end', () => cb(null, Buffer.concat(c))); });
+      expect(preview.status).to.equal(200);
+      expect(preview.headers['content-type']).to.equal('application/pdf');
+      const previewFile = path.join(os.tmpdir(), `tnde-final-preview-${id}.pdf`);
+      fs.writeFileSync(previewFile, preview.body as Buffer);
+      const previewText = spawnSync('pdftotext', [previewFile, '-'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
+      fs.rmSync(previewFile);
+      expect(previewText).to.contain('Surat dari halaman tanda tangan').and.not.contain('KONSEP');
+      // Only for the signer: the drafter may not see it.
+      expect((await pages.konseptor.agent.get(`/surat/${id}/tandatangan/pratinjau`)).status).to.equal(403);
       const csrf = /name="_csrf" value="([^"]+)"/.exec(form.text)![1];
       const wrong = await agent.post(`/surat/${id}/tandatangan`).type('form').send({ _csrf: csrf, passphrase: 'salah-sekali', version: '1' });
       expect(wrong.status).to.equal(400);

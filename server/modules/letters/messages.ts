@@ -177,8 +177,8 @@ export const letterMessages = {
   'letters.sign.none_selected': { id: 'Pilih paling sedikit satu naskah.', en: 'Choose at least one letter.' },
   'letters.sign.title': { id: 'Tanda Tangan Elektronik', en: 'Electronic signature' },
   'letters.sign.review': {
-    id: 'Periksa pratinjau naskah sebelum menandatangani. Nomor, tanggal, kode QR, dan pernyataan tanda tangan elektronik ditambahkan saat Anda menandatangani.',
-    en: 'Check the preview before signing. The number, date, QR code and electronic-signature statement are added when you sign.',
+    id: 'Periksa tampilan akhir naskah sebelum menandatangani. Nomor, tanggal, kode QR, dan pernyataan tanda tangan elektronik ditambahkan saat Anda menandatangani.',
+    en: 'Check the final layout before signing. The number, date, QR code and electronic-signature statement are added when you sign.',
   },
   'letters.sign.open_preview': { id: 'Buka pratinjau PDF (versi {version})', en: 'Open the PDF preview (version {version})' },
   'letters.sign.passphrase': { id: 'Frasa sandi tanda tangan', en: 'Signing passphrase' },

@@ -8,7 +8,7 @@ import { flash } from '../../platform/http/flash.js';
 import { toAppError } from '../../platform/http/error-handler.js';
 import { fieldError } from '../../platform/http/validate.js';
 import type { AppError } from '../../platform/http/errors.js';
-import { bulkResultJson } from './api.js';
+import { bulkResultJson, sendPreview } from './api.js';
 import { formatWhen } from './routes.js';
 import * as sign from './sign.js';
 
@@ -115,6 +115,10 @@ export function letterSignPages(ctx: AppContext): Router {
     } catch (e) {
       backToLetter(req, res, id, e);
     }
+  });
+
+  r.get('/surat/:id/tandatangan/pratinjau', requireUser, async (req, res) => {
+    sendPreview(res, await sign.signingPreview(ctx, req.user!, String(req.params.id)));
   });
 
   r.post('/surat/:id/tandatangan', requireUser, async (req, res) => {

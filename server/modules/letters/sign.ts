@@ -247,6 +247,18 @@ export async function signingForm(ctx: AppContext, user: CurrentUser, letterId: 
   return { letter: checked.letter, capacityLines: checked.capacityLines, needsOtp: user.totpEnabled };
 }
 
+/**
+ * What the signer reviews before signing: the final layout, exactly as it will be
+ * signed (no KONSEP watermark, the signature block with their capacity), only the
+ * number, the date and the QR code still blank. Only for the signer of an approved letter.
+ */
+export async function signingPreview(ctx: AppContext, user: CurrentUser, letterId: string) {
+  const checked = await checkSignable(ctx.db, user, await getLetterForRead(ctx, user, letterId), undefined);
+  const model = await modelFor(ctx, user, checked);
+  const bytes = await renderLetterPdf({ ...model, draft: false, number: null, date: null });
+  return { version: checked.letter.version, filename: `pratinjau-akhir-${letterId}-v${checked.letter.version}.pdf`, bytes };
+}
+
 /** Approved letters waiting for this user's signature, newest first (the bulk-signing page). */
 export async function awaitingSignature(ctx: AppContext, user: CurrentUser, page: { size: number; offset: number }) {
   const base = signRepo.awaitingSignatureQuery(ctx.db, user.id, await actingPositionIds(ctx.db, user));
