@@ -7,7 +7,7 @@ import { flash } from '../../platform/http/flash.js';
 import { toAppError } from '../../platform/http/error-handler.js';
 import { uploadMiddleware } from '../letters/api.js';
 import { checkAttachment } from '../letters/attachments.js';
-import { formatWhen } from '../letters/routes.js';
+import { formatWhen } from '../../platform/i18n/dates.js';
 import { URGENCIES, SECURITY_CLASSES } from '../letters/service.js';
 import { lembarDisposisiPdf } from './lembar.js';
 import { INSTRUCTIONS } from './state.js';

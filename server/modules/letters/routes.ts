@@ -18,6 +18,7 @@ import { parseRecipientLines, recipientLines, type RecipientDirectory } from './
 import * as letters from './service.js';
 import { describeSignature } from './sign.js';
 import { replyPrefill, replyTarget } from '../dispatch/service.js';
+import { formatWhen } from '../../platform/i18n/dates.js';
 
 type Directory = Awaited<ReturnType<typeof letters.draftingDirectory>>;
 
@@ -82,10 +83,6 @@ function fieldErrors(err: AppError, t: Request['t']): Record<string, string> {
   return out;
 }
 
-export function formatWhen(d: Date | string | null | undefined, locale: string): string {
-  if (!d) return '-';
-  return new Date(d).toLocaleString(locale === 'id' ? 'id-ID' : 'en-GB', { timeZone: 'Asia/Jakarta', dateStyle: 'medium', timeStyle: 'short' });
-}
 
 function splitCodes(v: unknown): string[] | undefined {
   const codes = typeof v === 'string' ? v.split(/[\s,;]+/).filter(Boolean) : [];

@@ -9,7 +9,7 @@ import { toAppError } from '../../platform/http/error-handler.js';
 import { fieldError } from '../../platform/http/validate.js';
 import type { AppError } from '../../platform/http/errors.js';
 import { bulkResultJson, sendPreview } from './api.js';
-import { formatWhen } from './routes.js';
+import { formatWhen } from '../../platform/i18n/dates.js';
 import * as sign from './sign.js';
 
 const NDJSON = 'application/x-ndjson';

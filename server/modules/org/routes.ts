@@ -11,6 +11,7 @@ import { toAppError } from '../../platform/http/error-handler.js';
 import type { AppError } from '../../platform/http/errors.js';
 import { orgMessages } from './messages.js';
 import * as org from './service.js';
+import { formatWhen } from '../../platform/i18n/dates.js';
 
 // ---------- form helpers ----------
 
@@ -75,10 +76,6 @@ function formRefusal(e: unknown): AppError {
   return appErr;
 }
 
-function formatWhen(d: Date | string | null | undefined, locale: string): string {
-  if (!d) return '-';
-  return new Date(d).toLocaleString(locale === 'id' ? 'id-ID' : 'en-GB', { timeZone: 'Asia/Jakarta', dateStyle: 'medium', timeStyle: 'short' });
-}
 function formatDay(day: string, locale: string): string {
   return new Date(day + 'T00:00:00Z').toLocaleDateString(locale === 'id' ? 'id-ID' : 'en-GB', { timeZone: 'UTC', dateStyle: 'medium' });
 }

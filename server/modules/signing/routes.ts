@@ -14,14 +14,13 @@ import { PostgresRateLimitStore } from '../../platform/auth/rate-limit-store.js'
 import { uploadMiddleware } from '../letters/api.js';
 import { mayImportCertificate, verdictOnly } from './policy.js';
 import * as signing from './service.js';
+import { formatWhen } from '../../platform/i18n/dates.js';
 
 const text = (body: Record<string, unknown> | undefined, k: string): string => (typeof body?.[k] === 'string' ? (body[k] as string) : '');
 
 /** Dates as people in Indonesia read them (WIB). */
 function dateFormatter(locale: string) {
-  const tag = locale === 'id' ? 'id-ID' : 'en-GB';
-  return (d: Date | string | null | undefined, withTime = true) =>
-    d ? new Date(d).toLocaleString(tag, { timeZone: 'Asia/Jakarta', dateStyle: 'medium', ...(withTime ? { timeStyle: 'short' } : {}) }) : '-';
+  return (d: Date | string | null | undefined, withTime = true) => formatWhen(d, locale, withTime);
 }
 
 function receive(ctx: AppContext) {
