@@ -18,6 +18,7 @@ import { ALLOWED_ATTACHMENTS } from '../letters/attachments.js';
 import * as lettersRepo from '../letters/repo.js';
 import { getLetterForRead, URGENCIES, SECURITY_CLASSES, type ReplyLink } from '../letters/service.js';
 import { queueExchange } from '../exchange/queue.js';
+import { jakartaDate } from '../org/hierarchy.js';
 import { accessToIncoming, intakeUnits, unitRecipients } from './policy.js';
 import { INSTRUCTIONS, nextIncomingState } from './state.js';
 import * as repo from './repo.js';
@@ -197,7 +198,7 @@ export async function dispatchLetter(ctx: AppContext, letterId: string): Promise
         letterId,
         senderName: sender.name,
         senderNumber: letter.number,
-        senderDate: letter.signed_at ? new Date(letter.signed_at.getTime() + 7 * 3600e3).toISOString().slice(0, 10) : null,
+        senderDate: letter.signed_at ? jakartaDate(letter.signed_at) : null,
         subject: letter.subject,
         urgency: letter.urgency,
         securityClass: letter.security_class,

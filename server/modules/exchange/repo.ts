@@ -110,17 +110,6 @@ export function outboundDetails(db: Executor, messageId: string) {
     .executeTakeFirst();
 }
 
-/** The agency (Perangkat Daerah) a unit belongs to: the nearest ancestor of an agency kind, or the top unit. */
-export async function agencyName(db: Executor, unitId: string): Promise<string> {
-  const r = await sql<{ name: string }>`
-    WITH RECURSIVE up(id, parent_id, name, kind, depth) AS (
-      SELECT id, parent_id, name, kind, 0 FROM units WHERE id = ${unitId}
-      UNION ALL SELECT u.id, u.parent_id, u.name, u.kind, up.depth + 1 FROM units u JOIN up ON u.id = up.parent_id WHERE up.depth < 32
-    )
-    SELECT name FROM up ORDER BY (kind IN ('dinas','badan','inspektorat','sekretariat_daerah')) DESC, (parent_id IS NULL) DESC, depth LIMIT 1`.execute(db);
-  return r.rows[0]?.name ?? '';
-}
-
 export async function markDelivered(db: Executor, messageId: string, receipt: SignedReceipt) {
   await db
     .updateTable('outbound_messages')

@@ -15,6 +15,7 @@ import { verificationOptions } from '../signing/service.js';
 import { verifyPdf } from '../signing/verify.js';
 import type { PeriodicJob } from '../../platform/jobs/index.js';
 import { registerIncoming } from '../dispatch/service.js';
+import { agencyName, jakartaDate } from '../org/hierarchy.js';
 import { retryDelayMs } from '../dispatch/email.js';
 import { installationId, installationKey } from './keys.js';
 import {
@@ -276,12 +277,12 @@ export async function deliverExchangeMessage(ctx: AppContext, messageId: string)
     const metadata: LetterMetadata = {
       letterId: String(m.letter_id),
       number: m.number ?? '',
-      date: jakartaDay(new Date(m.signed_at)),
+      date: jakartaDate(new Date(m.signed_at)),
       subject: m.subject,
       urgency: m.urgency,
       securityClass: m.security_class,
       classificationCode: m.classification_code,
-      senderAgency: await repo.agencyName(ctx.db, String(m.unit_id)),
+      senderAgency: await agencyName(ctx.db, String(m.unit_id)),
       recipient: { name: m.peer_name ?? m.ext_name ?? m.peer_code! },
       verificationUrl: `${ctx.config.publicUrl}/v/${m.verification_id}`,
       pdfSha256: m.pdf_sha256,
@@ -308,10 +309,6 @@ export async function deliverExchangeMessage(ctx: AppContext, messageId: string)
     });
     return false;
   }
-}
-
-function jakartaDay(d: Date): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Jakarta', year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
 }
 
 /** One signed POST to the peer; the answer must be a receipt for this very PDF, signed by the peer's key. */

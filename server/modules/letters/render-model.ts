@@ -2,41 +2,22 @@
 // of its content, the kind, the kop from the issuing unit and its ancestors,
 // the recipients as printed lines, and the signer with the a.n./u.b./Plh./Plt.
 // prefix. No access check here: callers have already decided the user may see it.
-import { sql, type Selectable } from 'kysely';
 import type { Executor } from '../../platform/db/index.js';
-import type { RecipientJson, UnitTable } from '../../platform/db/schema.js';
+import type { RecipientJson } from '../../platform/db/schema.js';
+import { nearestAgency, unitLine, type UnitLineRow } from '../org/hierarchy.js';
 import { NotFoundError } from '../../platform/http/errors.js';
 import type { LetterRenderModel } from './render.js';
 
 const URGENCY_LABELS: Record<string, string> = { biasa: 'Biasa', segera: 'Segera', sangat_segera: 'Sangat Segera' };
 const SECURITY_LABELS: Record<string, string> = { biasa: 'Biasa', terbatas: 'Terbatas', rahasia: 'Rahasia', sangat_rahasia: 'Sangat Rahasia' };
 const PREFIX_LABELS: Record<string, string> = { an: 'a.n.', ub: 'u.b.', plh: 'Plh.', plt: 'Plt.' };
-const AGENCY_KINDS = ['sekretariat_daerah', 'dinas', 'badan', 'inspektorat'];
-
-type UnitRow = Pick<Selectable<UnitTable>, 'name' | 'kind' | 'address' | 'phone' | 'email' | 'website'> & { id: string; depth: number };
-
-/** The unit and its ancestors, nearest first (cycle-safe). */
-async function unitLine(db: Executor, unitId: string): Promise<UnitRow[]> {
-  const r = await sql<UnitRow>`
-    WITH RECURSIVE up(id, depth, path) AS (
-      SELECT id, 0, ARRAY[id] FROM units WHERE id = ${unitId}
-      UNION ALL
-      SELECT u.parent_id, up.depth + 1, up.path || u.parent_id
-      FROM units u JOIN up ON u.id = up.id
-      WHERE u.parent_id IS NOT NULL AND NOT u.parent_id = ANY(up.path) AND up.depth < 50
-    )
-    SELECT u.id, u.name, u.kind, u.address, u.phone, u.email, u.website, up.depth
-    FROM up JOIN units u ON u.id = up.id ORDER BY up.depth`.execute(db);
-  return r.rows;
-}
-
 /**
  * The kop: the top unit names the government, the nearest agency (dinas,
  * badan, ...) the second line; contact details from the nearest unit that has them.
  */
-function letterhead(units: UnitRow[]) {
+function letterhead(units: UnitLineRow[]) {
   const top = units[units.length - 1];
-  const agency = units.find((u) => AGENCY_KINDS.includes(u.kind));
+  const agency = nearestAgency(units);
   const withAddress = units.find((u) => u.address) ?? top;
   const place = top.name.replace(/^pemerintah\s+(provinsi|kabupaten|kota)\s+/i, '').trim() || top.name;
   const contact = [withAddress.phone && `Telepon ${withAddress.phone}`, withAddress.email && `Pos-el ${withAddress.email}`].filter(Boolean).join(', ');

@@ -1,7 +1,8 @@
 // Read-only questions about the hierarchy that other modules ask (approval
 // chains, who may act for a position, who signs on whose behalf).
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Executor } from '../../platform/db/index.js';
+import type { UnitTable } from '../../platform/db/schema.js';
 
 export interface ChainPosition {
   id: string;
@@ -62,4 +63,35 @@ export async function getPosition(db: Executor, id: string) {
     .select(['p.id', 'p.code', 'p.title', 'p.unit_id', 'p.is_head', 'p.active', 'p.superior_id', 'u.kind as unit_kind', 'u.code as unit_code', 'u.name as unit_name'])
     .where('p.id', '=', id)
     .executeTakeFirst();
+}
+
+/** Kinds of unit that are an agency (Perangkat Daerah): the kop's second line, the sender named to other agencies. */
+const AGENCY_KINDS = ['sekretariat_daerah', 'dinas', 'badan', 'inspektorat'];
+
+export type UnitLineRow = Pick<Selectable<UnitTable>, 'name' | 'kind' | 'address' | 'phone' | 'email' | 'website'> & { id: string; depth: number };
+
+/** The unit and its ancestors, nearest first (cycle-safe). */
+export async function unitLine(db: Executor, unitId: string): Promise<UnitLineRow[]> {
+  const r = await sql<UnitLineRow>`
+    WITH RECURSIVE up(id, depth, path) AS (
+      SELECT id, 0, ARRAY[id] FROM units WHERE id = ${unitId}
+      UNION ALL
+      SELECT u.parent_id, up.depth + 1, up.path || u.parent_id
+      FROM units u JOIN up ON u.id = up.id
+      WHERE u.parent_id IS NOT NULL AND NOT u.parent_id = ANY(up.path) AND up.depth < 50
+    )
+    SELECT u.id, u.name, u.kind, u.address, u.phone, u.email, u.website, up.depth
+    FROM up JOIN units u ON u.id = up.id ORDER BY up.depth`.execute(db);
+  return r.rows;
+}
+
+/** The nearest agency in a unit line (from unitLine), if any. */
+export function nearestAgency<U extends { kind: string }>(line: U[]): U | undefined {
+  return line.find((u) => AGENCY_KINDS.includes(u.kind));
+}
+
+/** The agency a unit belongs to, or the top unit (the government itself) when none. */
+export async function agencyName(db: Executor, unitId: string): Promise<string> {
+  const line = await unitLine(db, unitId);
+  return (nearestAgency(line) ?? line[line.length - 1])?.name ?? '';
 }
