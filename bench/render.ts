@@ -4,7 +4,7 @@
 // (SECONDS=N per case, default 2).
 import { PDFDocument } from 'pdf-lib';
 import { renderLetterPdf, type LetterRenderModel } from '../server/modules/letters/render.js';
-import { quantile } from './support.js';
+import { quantile, timedLoop } from './support.js';
 
 const SECONDS = Number(process.env.SECONDS ?? 2);
 
@@ -36,17 +36,8 @@ const base: LetterRenderModel = {
 };
 const threePages: LetterRenderModel = { ...base, bodyHtml: (paragraph + list + table).repeat(6) + paragraph };
 
-async function loop(fn: () => Promise<unknown>): Promise<number[]> {
-  for (let i = 0; i < 30; i++) await fn(); // warm-up: JIT, font parsing
-  const ms: number[] = [];
-  const t0 = performance.now();
-  while (performance.now() - t0 < SECONDS * 1000) {
-    const t = performance.now();
-    await fn();
-    ms.push(performance.now() - t);
-  }
-  return ms.sort((a, b) => a - b);
-}
+// Warm-up of 30 calls: JIT, font parsing.
+const loop = async (fn: () => Promise<unknown>) => (await timedLoop(SECONDS, fn, 30)).ms;
 
 async function pages(bytes: Uint8Array) {
   return (await PDFDocument.load(bytes)).getPageCount();

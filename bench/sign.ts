@@ -13,7 +13,7 @@ import { createCa, issueSigningCertificate, generateKeyPair } from '../server/mo
 import { signPdf, type SigningIdentity } from '../server/modules/signing/pades.js';
 import { verifyPdf } from '../server/modules/signing/verify.js';
 import { toPkcs12, fromPkcs12 } from '../server/modules/signing/pkcs12.js';
-import { quantile } from './support.js';
+import { quantile, timedLoop } from './support.js';
 import { startTestEnv, DEMO_PASSWORD } from '../test/support/harness.js';
 import { loadCurrentUser, type CurrentUser } from '../server/platform/auth/current-user.js';
 import * as letters from '../server/modules/letters/service.js';
@@ -31,18 +31,8 @@ const doc = await PDFDocument.create();
 doc.addPage([595.28, 841.89]).drawText('SURAT DINAS - bench', { x: 85, y: 760, size: 11, font: await doc.embedFont(StandardFonts.Helvetica) });
 const pdf = await doc.save({ useObjectStreams: false });
 
-/** Runs fn for about `seconds`; returns sorted per-call milliseconds and calls per second. */
-async function loop(seconds: number, fn: () => Promise<unknown>): Promise<{ ms: number[]; perSecond: number }> {
-  for (let i = 0; i < 50; i++) await fn(); // warm-up: JIT and the per-signer cache
-  const ms: number[] = [];
-  const t0 = performance.now();
-  while (performance.now() - t0 < seconds * 1000) {
-    const t = performance.now();
-    await fn();
-    ms.push(performance.now() - t);
-  }
-  return { ms: ms.sort((a, b) => a - b), perSecond: ms.length / ((performance.now() - t0) / 1000) };
-}
+// Warm-up of 50 calls: JIT and the per-signer cache.
+const loop = (seconds: number, fn: () => Promise<unknown>) => timedLoop(seconds, fn, 50);
 
 const sign = await loop(SECONDS, () => signPdf(pdf, signer, { reason: 'Bench', location: 'Kota Contoh', name: 'Penandatangan Uji' }));
 const signed = await signPdf(pdf, signer);

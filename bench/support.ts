@@ -34,6 +34,19 @@ export async function sample(n: number, fn: () => Promise<number>, warmup = 10):
   return out.sort((a, b) => a - b);
 }
 
+/** Runs fn for about `seconds` after `warmup` calls; sorted per-call milliseconds and calls per second. */
+export async function timedLoop(seconds: number, fn: () => Promise<unknown>, warmup = 30): Promise<{ ms: number[]; perSecond: number }> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const ms: number[] = [];
+  const t0 = performance.now();
+  while (performance.now() - t0 < seconds * 1000) {
+    const t = performance.now();
+    await fn();
+    ms.push(performance.now() - t);
+  }
+  return { ms: ms.sort((a, b) => a - b), perSecond: ms.length / ((performance.now() - t0) / 1000) };
+}
+
 export function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
