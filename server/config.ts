@@ -23,6 +23,12 @@ const schema = z.object({
   S3_SECRET_KEY: z.string().optional(),
   S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name').default('tnde'),
   S3_REGION: z.string().default('us-east-1'),
+  /** The backup store (a second S3 endpoint or bucket); default: a second embedded store under DATA_DIR. */
+  BACKUP_S3_ENDPOINT: z.string().url().optional(),
+  BACKUP_S3_ACCESS_KEY: z.string().optional(),
+  BACKUP_S3_SECRET_KEY: z.string().optional(),
+  BACKUP_S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name').default('tnde-backup'),
+  BACKUP_S3_REGION: z.string().default('us-east-1'),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   SESSION_MAX_AGE_HOURS: z.coerce.number().positive().max(720).default(8),
   SECURE_COOKIES: bool.optional(),
@@ -54,6 +60,8 @@ export type Config = z.infer<typeof schema> & {
   embeddedDatabase: boolean;
   /** True when no S3_ENDPOINT is given: s3rver under DATA_DIR. */
   embeddedStorage: boolean;
+  /** True when no BACKUP_S3_ENDPOINT is given: a second s3rver under DATA_DIR/s3-backup. */
+  embeddedBackupStorage: boolean;
   dataDir: string;
   certsDir: string;
   publicUrl: string;
@@ -75,6 +83,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (raw.S3_ENDPOINT && (!raw.S3_ACCESS_KEY || !raw.S3_SECRET_KEY)) {
     problems.push('S3_ACCESS_KEY and S3_SECRET_KEY: required when S3_ENDPOINT is set');
   }
+  if (raw.BACKUP_S3_ENDPOINT && (!raw.BACKUP_S3_ACCESS_KEY || !raw.BACKUP_S3_SECRET_KEY)) {
+    problems.push('BACKUP_S3_ACCESS_KEY and BACKUP_S3_SECRET_KEY: required when BACKUP_S3_ENDPOINT is set');
+  }
+  if (raw.NODE_ENV === 'production' && raw.S3_ENDPOINT && !raw.BACKUP_S3_ENDPOINT) {
+    problems.push('BACKUP_S3_ENDPOINT: required in production with S3_ENDPOINT (a second endpoint or bucket, ideally at another site, for the copies)');
+  }
+  if (raw.BACKUP_S3_ENDPOINT && raw.BACKUP_S3_ENDPOINT === raw.S3_ENDPOINT && (raw.BACKUP_S3_BUCKET ?? 'tnde-backup') === (raw.S3_BUCKET ?? 'tnde')) {
+    problems.push('BACKUP_S3_BUCKET: must differ from S3_BUCKET on the same endpoint (a copy in the same bucket is no backup)');
+  }
   if (raw.NODE_ENV === 'production' && !raw.SESSION_SECRET) {
     problems.push('SESSION_SECRET: required in production (at least 32 random characters)');
   }
@@ -93,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...c,
     embeddedDatabase: !c.DATABASE_URL,
     embeddedStorage: !c.S3_ENDPOINT,
+    embeddedBackupStorage: !c.BACKUP_S3_ENDPOINT,
     dataDir: path.resolve(c.DATA_DIR),
     certsDir: path.resolve(c.CERTS_DIR),
     publicUrl: (c.PUBLIC_URL ?? `http://localhost:${c.PORT}`).replace(/\/$/, ''),

@@ -11,7 +11,7 @@ import { connectDatabase } from './db/index.js';
 import { startEmbeddedDatabase, findRunningEmbeddedDatabase, type EmbeddedDatabase } from './db/embedded.js';
 import { migrateToLatest } from './db/migrate.js';
 import { ObjectStore, type S3Settings } from './storage/index.js';
-import { startEmbeddedStorage, embeddedStorageDir, type EmbeddedStorage } from './storage/embedded.js';
+import { startEmbeddedStorage, embeddedStorageDir, embeddedBackupStorageDir, type EmbeddedStorage } from './storage/embedded.js';
 import { SecretBox } from './auth/secretbox.js';
 
 export interface Platform {
@@ -69,19 +69,31 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
       if (applied.length) logger.info({ applied }, 'migrations applied');
     }
 
-    let s3: S3Settings;
-    if (config.S3_ENDPOINT) {
-      s3 = { endPoint: config.S3_ENDPOINT, accessKey: config.S3_ACCESS_KEY!, secretKey: config.S3_SECRET_KEY!, bucket: config.S3_BUCKET, region: config.S3_REGION };
-    } else if (opts.storage !== false) {
-      const es: EmbeddedStorage = await startEmbeddedStorage({ dir: embeddedStorageDir(config.dataDir), bucket: config.S3_BUCKET });
-      stops.push(() => es.stop());
-      s3 = es.settings;
-      logger.info({ endpoint: s3.endPoint }, 'embedded S3 (s3rver) started');
-    } else {
-      s3 = { endPoint: 'http://127.0.0.1:1', accessKey: 'none', secretKey: 'none', bucket: config.S3_BUCKET, region: config.S3_REGION };
-    }
-    const store = new ObjectStore(s3);
-    if (opts.storage !== false) await store.ensureBucket();
+    const unreachable = (bucket: string, region: string): S3Settings => ({ endPoint: 'http://127.0.0.1:1', accessKey: 'none', secretKey: 'none', bucket, region });
+    const openStore = async (configured: S3Settings | undefined, dir: string, fallback: S3Settings): Promise<ObjectStore> => {
+      let settings = configured;
+      if (!settings && opts.storage !== false) {
+        const es: EmbeddedStorage = await startEmbeddedStorage({ dir, bucket: fallback.bucket });
+        stops.push(() => es.stop());
+        settings = es.settings;
+        logger.info({ endpoint: settings.endPoint, bucket: settings.bucket }, 'embedded S3 (s3rver) started');
+      }
+      const store = new ObjectStore(settings ?? fallback);
+      if (opts.storage !== false) await store.ensureBucket();
+      return store;
+    };
+    const store = await openStore(
+      config.S3_ENDPOINT ? { endPoint: config.S3_ENDPOINT, accessKey: config.S3_ACCESS_KEY!, secretKey: config.S3_SECRET_KEY!, bucket: config.S3_BUCKET, region: config.S3_REGION } : undefined,
+      embeddedStorageDir(config.dataDir),
+      unreachable(config.S3_BUCKET, config.S3_REGION),
+    );
+    const backupStore = await openStore(
+      config.BACKUP_S3_ENDPOINT
+        ? { endPoint: config.BACKUP_S3_ENDPOINT, accessKey: config.BACKUP_S3_ACCESS_KEY!, secretKey: config.BACKUP_S3_SECRET_KEY!, bucket: config.BACKUP_S3_BUCKET, region: config.BACKUP_S3_REGION }
+        : undefined,
+      embeddedBackupStorageDir(config.dataDir),
+      unreachable(config.BACKUP_S3_BUCKET, config.BACKUP_S3_REGION),
+    );
 
     const sessionSecret = loadSessionSecret(config);
     const ctx: AppContext = {
@@ -89,6 +101,7 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
       db: dbHandle.db,
       dbHandle,
       store,
+      backupStore,
       logger,
       secrets: new SecretBox(sessionSecret, 'secrets-at-rest'),
       sessionSecret,

@@ -11,6 +11,8 @@ export interface AppContext {
   db: Db;
   dbHandle: DbHandle;
   store: ObjectStore;
+  /** The second copy of every object (DESIGN.md section 6), filled through the job queue. */
+  backupStore: ObjectStore;
   logger: Logger;
   /** Encrypts small secrets at rest (TOTP seeds). */
   secrets: SecretBox;

@@ -121,11 +121,15 @@ export async function startTestEnv(configOverrides: Record<string, string> = {},
   const s3 = await sharedStorage();
   const store = new ObjectStore({ ...s3.settings, bucket: `t${process.pid}-${++counter}-${crypto.randomBytes(3).toString('hex')}` });
   await store.ensureBucket();
+  // The backup store: another bucket on the same embedded server (BACKUP_S3_* may name a second one).
+  const backupStore = new ObjectStore({ ...s3.settings, bucket: `${store.bucket}-bak` });
+  await backupStore.ensureBucket();
   const ctx: AppContext = {
     config,
     db: dbHandle.db,
     dbHandle,
     store,
+    backupStore,
     logger: createLogger(config),
     secrets: new SecretBox(config.SESSION_SECRET!, 'secrets-at-rest'),
     sessionSecret: config.SESSION_SECRET!,

@@ -38,3 +38,8 @@ export async function startEmbeddedStorage(opts: { dir: string; bucket: string; 
 export function embeddedStorageDir(dataDir: string): string {
   return path.join(dataDir, 's3');
 }
+
+/** The embedded backup store: a separate server and directory, so losing one leaves the other. */
+export function embeddedBackupStorageDir(dataDir: string): string {
+  return path.join(dataDir, 's3-backup');
+}

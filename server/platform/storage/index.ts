@@ -91,6 +91,21 @@ export class ObjectStore {
     }
   }
 
+  /**
+   * Delete an object (disposal of a record, DESIGN.md section 6). The caller
+   * decides that no other record still refers to these bytes.
+   */
+  async remove(sha256: string): Promise<void> {
+    await this.client.removeObject(this.bucket, ObjectStore.keyFor(sha256));
+  }
+
+  /** Write bytes already known by their address (copying between stores, repair); checked before writing. */
+  async putCopy(sha256: string, bytes: Buffer, contentType: string): Promise<void> {
+    const actual = crypto.createHash('sha256').update(bytes).digest('hex');
+    if (actual !== sha256) throw new IntegrityError(sha256, actual);
+    await this.client.putObject(this.bucket, ObjectStore.keyFor(sha256), bytes, bytes.length, { 'Content-Type': contentType });
+  }
+
   /** For /healthz: can we reach the bucket at all? */
   async ping(): Promise<void> {
     await this.client.bucketExists(this.bucket);
