@@ -94,6 +94,10 @@ export interface ObjectTable {
   content_type: string;
   created_by: Ref;
   created_at: Timestamp;
+  /** When the copy reached the backup store. */
+  backed_up_at: NullableTs;
+  /** When a disposal destroyed the bytes (the row remains as evidence). */
+  destroyed_at: NullableTs;
 }
 
 export interface AuditLogTable {
