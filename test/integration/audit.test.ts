@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
 import { startTestEnv, csrfFrom, DEMO_PASSWORD, type TestEnv, type LoggedInAgent } from '../support/harness.js';
+import { appendAudit } from '../../server/platform/audit/index.js';
 
 /** A sign-in attempt from a fresh browser; returns the status. */
 async function attemptLogin(env: TestEnv, username: string, password: string): Promise<number> {
@@ -261,5 +262,22 @@ describe('audit trail: tampering is detected', () => {
     const v = await verify();
     expect(v.intact).to.equal(false);
     expect(v.firstBad).to.include({ seq: String(head.seq), code: 'truncated' });
+  });
+
+  it('calls the chain intact when verified while other requests append entries', async () => {
+    const appends = Array.from({ length: 100 }, (_, i) => env.ctx.db.transaction().execute((trx) => appendAudit(trx, { id: null, name: 'system' }, { action: 'auth.login', details: { i } })));
+    const verdicts = await Promise.all(Array.from({ length: 10 }, () => verify()));
+    await Promise.all(appends);
+    expect(verdicts.filter((v) => !v.intact)).to.deep.equal([]);
+    expect(await verify()).to.include({ intact: true });
+  });
+
+  it('notices an entry added after the head by SQL', async () => {
+    const head = await env.ctx.db.selectFrom('audit_head').select(['seq', 'hash']).executeTakeFirstOrThrow();
+    const next = Number(head.seq) + 1;
+    await asSuperuser(`INSERT INTO audit_log (seq, at, action, details, prev_hash, hash) VALUES (${next}, now(), 'auth.login', '{}', '${head.hash}', '${'0'.repeat(64)}')`);
+    const v = await verify();
+    expect(v.intact).to.equal(false);
+    expect(v.firstBad).to.include({ seq: String(next), code: 'head_mismatch' });
   });
 });

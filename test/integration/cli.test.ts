@@ -3,10 +3,7 @@
 // running server's socket when one does.
 import fs from 'node:fs';
 import os from 'node:os';
-import net from 'node:net';
 import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import supertest from 'supertest';
 import { loadConfig } from '../../server/config.js';
@@ -15,26 +12,10 @@ import { startEmbeddedDatabase } from '../../server/platform/db/embedded.js';
 import { seedDemoOrganisation } from '../../server/modules/org/demo.js';
 import { buildApp } from '../../server/app.js';
 import { DEMO_PASSWORD } from '../support/harness.js';
+import { envFor, runCli as runCliWith, startChildServer, type ChildServer } from '../support/child-server.js';
 import { verifyPassword } from '../../server/platform/auth/passwords.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-/** Only what the command needs: no DATABASE_URL or S3_ENDPOINT from the developer's shell. */
-function envFor(dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', DATA_DIR: dataDir, CERTS_DIR: path.join(dataDir, 'certs'), ...extra };
-}
-
-function runCli(args: string[], dataDir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli/index.ts', ...args], { cwd: root, env: envFor(dataDir) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c));
-    child.stderr.on('data', (c: Buffer) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runCli = (args: string[], dataDir: string) => runCliWith(args, envFor(dataDir));
 
 /** A data directory with the migrated demo organisation, closed again. */
 async function seededDataDir(): Promise<string> {
@@ -149,38 +130,17 @@ describe('operator commands (npm run cli) on the embedded database', function ()
 
   describe('while the server runs on the same data directory', () => {
     let dir: string;
-    let server: ChildProcess | undefined;
+    let server: ChildServer | undefined;
     let port: number;
 
     before(async () => {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tnde-cli-run-'));
       dirs.push(dir);
-      port = await new Promise<number>((resolve) => {
-        const s = net.createServer().listen(0, '127.0.0.1', () => {
-          const p = (s.address() as net.AddressInfo).port;
-          s.close(() => resolve(p));
-        });
-      });
-      server = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-        cwd: root,
-        env: envFor(dir, { NODE_ENV: 'development', LOG_LEVEL: 'warn', PORT: String(port), HOST: '127.0.0.1', DEMO_PASSWORD }),
-      });
-      let output = '';
-      await new Promise<void>((resolve, reject) => {
-        server!.stdout!.on('data', (c: Buffer) => {
-          output += c;
-          if (output.includes('TNDE is running at')) resolve();
-        });
-        server!.stderr!.on('data', (c: Buffer) => (output += c));
-        server!.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
-      });
+      server = await startChildServer(envFor(dir, { NODE_ENV: 'development', LOG_LEVEL: 'warn', DEMO_PASSWORD }));
+      port = server.port;
     });
     after(async () => {
-      if (server && server.exitCode === null) {
-        const exited = new Promise((resolve) => server!.once('exit', resolve));
-        server.kill('SIGTERM');
-        await exited;
-      }
+      await server?.stop();
     });
 
     it('audit verify reaches the running server\'s database and says intact', async () => {

@@ -27,7 +27,8 @@ export interface AuditInput {
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-interface ChainFields {
+/** The columns an entry's hash covers, plus the link to the previous entry. */
+export interface ChainFields {
   seq: string;
   at: string;
   actor_id: string | null;
@@ -99,7 +100,11 @@ export interface ChainVerdict {
 /** Why the chain breaks at an entry; the page translates it (audit.break.*). */
 export type BreakKind = 'missing' | 'prev_mismatch' | 'altered' | 'truncated' | 'head_mismatch';
 
-/** Walk the whole chain in order and name the first entry that does not fit. */
+/**
+ * Walk the chain in order up to the head read at the start and name the first
+ * entry that does not fit. Entries appended meanwhile are left to the next run:
+ * on a busy server, walking past that head reported them as tampering.
+ */
 export async function verifyAuditChain(db: Executor, batch = 5000): Promise<ChainVerdict> {
   const head = await db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirstOrThrow();
   let prevHash = GENESIS_HASH;
@@ -117,6 +122,7 @@ export async function verifyAuditChain(db: Executor, batch = 5000): Promise<Chai
       .selectFrom('audit_log')
       .selectAll()
       .where(sql<boolean>`seq >= ${String(expected)}::bigint`)
+      .where(sql<boolean>`seq <= ${String(head.seq)}::bigint`)
       .orderBy('seq')
       .limit(batch)
       .execute();
@@ -136,5 +142,10 @@ export async function verifyAuditChain(db: Executor, batch = 5000): Promise<Chai
     return bad(last + 1n, 'truncated', `head says ${head.seq} entries but the chain ends at ${last} (entries deleted at the end)`);
   }
   if (head.hash !== prevHash) return bad(last, 'head_mismatch', 'head hash does not match the last entry');
+  // appendAudit moves the head in the entry's transaction: seen in one statement, no entry lies beyond it.
+  const now = (await sql<{ head: string; last: string | null }>`SELECT h.seq AS head, (SELECT max(seq) FROM audit_log) AS last FROM audit_head h WHERE h.id = 1`.execute(db)).rows[0];
+  if (now.last !== null && BigInt(now.last) > BigInt(now.head)) {
+    return bad(BigInt(now.head) + 1n, 'head_mismatch', `entries ${BigInt(now.head) + 1n} to ${now.last} lie beyond the head (${now.head})`);
+  }
   return { ok: true, count, headSeq: String(head.seq), headHash: head.hash };
 }
