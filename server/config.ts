@@ -29,6 +29,8 @@ const schema = z.object({
   BACKUP_S3_SECRET_KEY: z.string().optional(),
   BACKUP_S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name').default('tnde-backup'),
   BACKUP_S3_REGION: z.string().default('us-east-1'),
+  /** Hours between scheduled integrity scans of both stores (0: no scheduled scan). */
+  SCAN_INTERVAL_HOURS: z.coerce.number().min(0).max(720).default(24),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   SESSION_MAX_AGE_HOURS: z.coerce.number().positive().max(720).default(8),
   SECURE_COOKIES: bool.optional(),

@@ -3,5 +3,8 @@
 import type { PeriodicJob } from './index.js';
 import { emailJob } from '../../modules/dispatch/email.js';
 import { exchangeJob } from '../../modules/exchange/service.js';
+import { replicationJob } from '../storage/replication.js';
+import { scanJob } from '../storage/scan.js';
+import { checkpointJob } from '../audit/checkpoints.js';
 
-export const APP_JOBS: readonly PeriodicJob[] = [emailJob, exchangeJob];
+export const APP_JOBS: readonly PeriodicJob[] = [emailJob, exchangeJob, replicationJob, scanJob, checkpointJob];
