@@ -20,6 +20,7 @@ async function main(argv: string[]) {
   }
   const cmd = commands[name];
   const { values } = parseArgs({ args: argv, options: cmd.options ?? {}, strict: true, allowPositionals: false });
+  if (cmd.needsDatabase === false) return cmd.run(values as Record<string, string | boolean | undefined>);
   let config;
   try {
     config = loadConfig();
@@ -29,6 +30,11 @@ async function main(argv: string[]) {
       return 2;
     }
     throw e;
+  }
+  const refusal = await cmd.refuse?.(config);
+  if (refusal) {
+    console.error(refusal);
+    return 1;
   }
   let platform: Platform | undefined;
   try {
