@@ -27,10 +27,15 @@ import { letterPages, navCounts } from './modules/letters/routes.js';
 import { letterSignPages } from './modules/letters/sign-routes.js';
 import { letterKindPages, letterKindApi } from './modules/letters/kinds-routes.js';
 import { classificationPages, classificationApi } from './modules/archive/classification-routes.js';
+import { archivePages, archiveApi, recordPanels } from './modules/archive/archive-routes.js';
+import { packagePages, packageApi } from './modules/archive/package-routes.js';
+import { searchPages, searchApi } from './modules/archive/search-routes.js';
 import { approvalPages, approvalApi } from './modules/approvals/routes.js';
 import { certificatePages, certificateApi, publicSigningRoutes, verifyApi, verifyPages } from './modules/signing/routes.js';
 import { dispatchPages, dispatchApi, incomingNavCount } from './modules/dispatch/routes.js';
 import { exchangePublicApi, peerApi, peerPages } from './modules/exchange/routes.js';
+import { reportPages, reportApi } from './modules/reports/routes.js';
+import { healthPages, healthApi } from './modules/health/routes.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -162,28 +167,41 @@ export function buildApp(ctx: AppContext) {
   app.use(homePages(ctx));
   app.use(orgPages(ctx));
   app.use(auditPages(ctx));
+  // Before the letter and incoming-letter pages: their record's archival panel (destroyed, hold, berkas).
+  app.use(recordPanels(ctx));
   // Before letterPages: /surat/tandatangan must not be read as the letter /surat/:id.
   app.use(letterSignPages(ctx));
   app.use(dispatchPages(ctx));
+  // Before letterPages: it also gives the letter page its "Unduh paket arsip" rule.
+  app.use(packagePages(ctx));
   app.use(letterPages(ctx));
   app.use(letterKindPages(ctx));
   app.use(classificationPages(ctx));
+  app.use(searchPages(ctx));
+  app.use(archivePages(ctx));
   app.use(approvalPages(ctx));
   app.use(certificatePages(ctx));
   app.use(verifyPages(ctx));
   app.use(peerPages(ctx));
+  app.use(reportPages(ctx));
+  app.use(healthPages(ctx));
 
   const api = express.Router();
   api.use(accountApi(ctx));
   api.use(orgApi(ctx));
   api.use(auditApi(ctx));
   api.use(lettersApi(ctx));
+  api.use(packageApi(ctx));
   api.use(dispatchApi(ctx));
   api.use(letterKindApi(ctx));
   api.use(classificationApi(ctx));
+  api.use(searchApi(ctx));
+  api.use(archiveApi(ctx));
   api.use(approvalApi(ctx));
   api.use(certificateApi(ctx));
   api.use(peerApi(ctx));
+  api.use(reportApi(ctx));
+  api.use(healthApi(ctx));
   app.use('/api/v1', api);
 
   app.use(notFoundHandler);

@@ -49,8 +49,8 @@ describe('archival classification codes (kode klasifikasi arsip)', () => {
     expect(order).to.deep.equal([...order].sort((a, b) => a - b));
     expect(list.text).to.contain('Survei Kepuasan Masyarakat');
     expect(list.text).to.contain('retensi belum diisi');
-    // An archivist reaches the scheme from the main menu, and sees no other administration tab.
-    expect(list.text).to.contain('<a href="/admin/klasifikasi" class="active">Klasifikasi Arsip</a>');
+    // An archivist reaches the scheme from the main menu's "Arsip" (a tab of /arsip), and sees no other administration tab.
+    expect(list.text).to.contain('<a href="/arsip" class="active">Arsip</a>');
     expect(list.text).to.not.contain('/admin/jenis-naskah');
   });
 

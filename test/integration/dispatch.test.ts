@@ -5,7 +5,8 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
 import { PDFDocument } from 'pdf-lib';
-import { startTestEnv, snapshotCounts, DEMO_PASSWORD, type TestEnv, type LoggedInAgent } from '../support/harness.js';
+import { sql } from 'kysely';
+import { startTestEnv, snapshotCounts, DEMO_PASSWORD, type TestEnv, type LoggedInAgent, bearerClient } from '../support/harness.js';
 import { dispatchLetter, dispatchPending } from '../../server/modules/dispatch/service.js';
 
 const AGENDA = (unit: string) => new RegExp(`^\\d+/AG/${unit}/20\\d\\d$`);
@@ -22,10 +23,7 @@ describe('dispatch: a signed letter reaches its readers', function () {
   let env: TestEnv;
   const tokens: Record<string, string> = {};
   const pages: Record<string, LoggedInAgent> = {};
-  const as = (who: string) => {
-    const wrap = (r: supertest.Test) => r.set('Authorization', `Bearer ${tokens[who]}`);
-    return { get: (u: string) => wrap(supertest(env.app).get(u)), post: (u: string) => wrap(supertest(env.app).post(u)) };
-  };
+  const as = (who: string) => bearerClient(env.app, tokens[who]);
   const subject = 'Permintaan Data Aplikasi Sekolah';
   let letterId: string;
 
@@ -257,8 +255,9 @@ describe('dispatch: a signed letter reaches its readers', function () {
       const shown = await as('penandatangan').get(`/api/v1/incoming/${res.body.id}`).expect(200);
       await as('penandatangan').get(shown.body.pdf).expect(200).expect('content-type', 'application/pdf');
       await as('staf3').get(shown.body.pdf).expect(404);
-      const reads = await env.ctx.db.selectFrom('audit_log').select(['actor_name', 'object_type']).where('action', '=', 'letter.read_restricted').where('object_id', '=', res.body.id).execute();
-      expect(reads).to.deep.equal([{ actor_name: 'penandatangan', object_type: 'incoming_letter' }]);
+      // The page (API GET) and the scan are each one read; the refused staf3 leaves none.
+      const reads = await env.ctx.db.selectFrom('audit_log').select(['actor_name', 'object_type', sql<string>`details->>'read'`.as('read')]).where('action', '=', 'letter.read_restricted').where('object_id', '=', res.body.id).orderBy('seq').execute();
+      expect(reads).to.deep.equal([{ actor_name: 'penandatangan', object_type: 'incoming_letter', read: 'page' }, { actor_name: 'penandatangan', object_type: 'incoming_letter', read: 'scan' }]);
     });
 
     it('the registration form works in the browser', async () => {

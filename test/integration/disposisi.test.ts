@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { startTestEnv, snapshotCounts, type TestEnv, type LoggedInAgent } from '../support/harness.js';
+import { startTestEnv, snapshotCounts, type TestEnv, type LoggedInAgent, bearerClient } from '../support/harness.js';
 import { requireTools } from '../support/nss.js';
 import { PDFDocument } from 'pdf-lib';
 
@@ -24,10 +24,7 @@ describe('disposisi: routing a received letter to completion', function () {
   let env: TestEnv;
   const tokens: Record<string, string> = {};
   let head: LoggedInAgent;
-  const as = (who: string) => {
-    const wrap = (r: supertest.Test) => r.set('Authorization', `Bearer ${tokens[who]}`);
-    return { get: (u: string) => wrap(supertest(env.app).get(u)), post: (u: string) => wrap(supertest(env.app).post(u)) };
-  };
+  const as = (who: string) => bearerClient(env.app, tokens[who]);
   let incomingId: string;
   let agenda: string;
   const tree = async (who = 'penandatangan') => (await as(who).get(`/api/v1/incoming/${incomingId}`).expect(200)).body;

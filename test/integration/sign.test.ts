@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import supertest from 'supertest';
 import type { Response as AgentResponse } from 'superagent';
 import { Secret, TOTP } from 'otpauth';
-import { startTestEnv, snapshotCounts, DEMO_PASSWORD, type TestEnv, type LoggedInAgent } from '../support/harness.js';
+import { startTestEnv, snapshotCounts, DEMO_PASSWORD, type TestEnv, type LoggedInAgent, bearerClient } from '../support/harness.js';
 import { requireTools, nssTrustDb, type NssTrust } from '../support/nss.js';
 import { signatureParts } from '../support/pdf-signature.js';
 import { loadCurrentUser } from '../../server/platform/auth/current-user.js';
@@ -36,10 +36,7 @@ describe('signing letters: number, PAdES, storage and registry in one step', fun
   let caFile: string;
   const tokens: Record<string, string> = {};
   const pages: Record<string, LoggedInAgent> = {};
-  const as = (who: string) => {
-    const wrap = (r: supertest.Test) => r.set('Authorization', `Bearer ${tokens[who]}`);
-    return { get: (u: string) => wrap(supertest(env.app).get(u)), post: (u: string) => wrap(supertest(env.app).post(u)) };
-  };
+  const as = (who: string) => bearerClient(env.app, tokens[who]);
   // A Surat Dinas of DKIS, to an agency and an outside addressee, copied to a reviewer.
   const recipients = { to: [{ unit: 'DISDIK' }, { external: { name: 'Kepala Dinas Kominfo Kabupaten Contoh', email: 'kominfo@contoh.go.id' } }], cc: [{ user: 'pemeriksa2' }] };
   const draft = { kind: 'SD', subject: 'Undangan Rapat Koordinasi SPBE', urgency: 'segera', securityClass: 'biasa', classificationCode: '000.1.5', signer: 'penandatangan', ...recipients, body: '<p>Dengan hormat, kami mengundang Bapak/Ibu untuk hadir pada rapat koordinasi SPBE.</p>' };

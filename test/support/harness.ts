@@ -176,6 +176,12 @@ export async function startTestEnv(configOverrides: Record<string, string> = {},
   return env;
 }
 
+/** Requests to the JSON API carrying a personal API token (the `Authorization: Bearer` header). */
+export function bearerClient(app: Express, token: string) {
+  const wrap = (r: supertest.Test) => r.set('Authorization', `Bearer ${token}`);
+  return { get: (u: string) => wrap(supertest(app).get(u)), post: (u: string) => wrap(supertest(app).post(u)) };
+}
+
 /** Extracts the CSRF token from a rendered page. */
 export function csrfFrom(html: string): string {
   const m = /name="_csrf" value="([^"]+)"/.exec(html);

@@ -70,8 +70,8 @@ export async function lembarDisposisiPdf(incoming: IncomingRow, tree: DisposisiR
   return doc.save();
 }
 
-/** Greedy word wrap by the font's advance widths; one over-long word is cut. */
-function wrap(text: string, style: 'regular' | 'bold', size: number, max: number): string[] {
+/** Greedy word wrap by the font's advance widths; one over-long word is cut. Also used by archive/berkas-pdf.ts. */
+export function wrap(text: string, style: 'regular' | 'bold', size: number, max: number): string[] {
   const out: string[] = [];
   let cur = '';
   for (const word of text.replace(/\s+/g, ' ').split(' ')) {

@@ -1,10 +1,13 @@
-// Who may see and act on a received letter (DESIGN.md: one policy per kind of
-// record). Anyone not involved gets 404: its existence is not revealed.
+// Who may see and act on a received letter. Involvement comes first (the
+// receiving unit's head and agendaris, delivery and disposisi holders); beyond
+// them the one access policy (archive/access.ts) decides by security class.
+// Anyone else gets 404: its existence is not revealed.
 import type { Executor } from '../../platform/db/index.js';
 import type { CurrentUser } from '../../platform/auth/current-user.js';
 import { can } from '../../platform/auth/permissions.js';
 import { activeDelegationsOf, getPosition } from '../org/hierarchy.js';
 import * as repo from './repo.js';
+import { loadViewer, mayView } from '../archive/access.js';
 
 /**
  * How an addressee that is not a person reaches people. A position reaches its
@@ -41,13 +44,14 @@ export interface IncomingAccess {
   openToMe: string | null;
 }
 
-export async function accessToIncoming(db: Executor, user: CurrentUser, incoming: { id: string; unit_id: string }, tree: repo.DisposisiRow[]): Promise<IncomingAccess> {
+export async function accessToIncoming(db: Executor, user: CurrentUser, incoming: { id: string; unit_id: string; security_class: string; state: string }, tree: repo.DisposisiRow[]): Promise<IncomingAccess> {
   const id = String(incoming.id);
   const units = await intakeUnits(db, user);
   const delivered = !!(await repo.deliveryOf(db, id, user.id));
   const isHead = (await repo.unitHeadHolders(db, String(incoming.unit_id))).includes(user.id);
   const mine = tree.filter((x) => String(x.to_user_id) === user.id);
   const openToMe = mine.filter((x) => x.state === 'open').map((x) => String(x.id)).pop() ?? null;
-  const canView = delivered || units.includes(String(incoming.unit_id)) || mine.length > 0 || tree.some((x) => String(x.from_user_id) === user.id);
+  const involved = delivered || units.includes(String(incoming.unit_id)) || mine.length > 0 || tree.some((x) => String(x.from_user_id) === user.id);
+  const canView = involved || mayView(await loadViewer(db, user), { type: 'incoming', unitId: String(incoming.unit_id), securityClass: incoming.security_class, state: incoming.state });
   return { canView, canDispose: delivered || isHead || openToMe !== null, isHead, openToMe };
 }

@@ -13,7 +13,7 @@ import { parseInput, fieldError } from '../../platform/http/validate.js';
 import { allocateNumber } from '../numbering/service.js';
 import { findSeries } from '../numbering/repo.js';
 import { findTransition } from '../letters/state.js';
-import { isRestricted } from '../letters/policy.js';
+import { auditRead } from '../archive/access.js';
 import { ALLOWED_ATTACHMENTS } from '../letters/attachments.js';
 import * as lettersRepo from '../letters/repo.js';
 import { getLetterForRead, URGENCIES, SECURITY_CLASSES, type ReplyLink } from '../letters/service.js';
@@ -22,6 +22,8 @@ import { jakartaDate } from '../org/hierarchy.js';
 import { accessToIncoming, intakeUnits, unitRecipients } from './policy.js';
 import { INSTRUCTIONS, nextIncomingState } from './state.js';
 import * as repo from './repo.js';
+import { extractSearchText, syncIncomingRecord, syncLetterRecord } from '../archive/records.js';
+import { refuseDestroyed } from '../archive/disposal-gone.js';
 
 const SYSTEM: Actor = { id: null, name: 'system' };
 const ID = /^\d{1,18}$/;
@@ -42,6 +44,8 @@ export interface IncomingInput {
   pdfSha256?: string | null;
   externalRef?: string | null;
   registeredBy?: string | null;
+  /** Text of the scan, for archive search (archive/records.ts extractSearchText). */
+  extractedText?: string | null;
 }
 
 /**
@@ -71,8 +75,17 @@ async function createIncoming(trx: Executor, input: IncomingInput) {
     registered_by: input.registeredBy ?? null,
     registered_at: now,
     external_ref: input.externalRef ?? null,
+    extracted_text: input.extractedText ?? null,
   });
+  await syncIncomingRecord(trx, id);
   return (await repo.getIncoming(trx, id))!;
+}
+
+/** A received letter changes state; its archival record follows in the same transaction. */
+async function transitionIncoming(trx: Executor, id: string, from: string, to: string): Promise<boolean> {
+  const moved = await repo.transitionIncoming(trx, id, from, to);
+  if (moved) await syncIncomingRecord(trx, id);
+  return moved;
 }
 
 /**
@@ -124,6 +137,7 @@ export async function registerByAgendaris(ctx: AppContext, user: CurrentUser, in
   if (!scan) throw fieldError('file', 'dispatch.no_scan');
   if (!['application/pdf', 'image/jpeg', 'image/png'].includes(scan.contentType)) throw fieldError('file', 'dispatch.scan_type');
   if (!user.unitId) throw new ValidationError('dispatch.no_incoming_series');
+  const extractedText = await extractSearchText(scan.bytes, scan.contentType);
   return ctx.db.transaction().execute(async (trx) => {
     // The agency whose agenda the clerk keeps: the unit owning the series that numbers their intake.
     const series = await findSeries(trx, user.unitId!, 'incoming', null);
@@ -131,7 +145,7 @@ export async function registerByAgendaris(ctx: AppContext, user: CurrentUser, in
     const owner = await trx.selectFrom('number_series').select('unit_id').where('id', '=', series.id).executeTakeFirstOrThrow();
     if (d.classificationCode && !(await lettersRepo.getClassification(trx, d.classificationCode))) throw fieldError('classificationCode', 'letters.unknown_classification');
     const stored = await ctx.store.put(trx, scan.bytes, scan.contentType, user.id);
-    return registerIncoming(trx, { ...d, senderDate: d.senderDate ?? null, unitId: String(owner.unit_id), pdfSha256: stored.sha256, registeredBy: user.id });
+    return registerIncoming(trx, { ...d, senderDate: d.senderDate ?? null, unitId: String(owner.unit_id), pdfSha256: stored.sha256, registeredBy: user.id, extractedText });
   });
 }
 
@@ -213,6 +227,7 @@ export async function dispatchLetter(ctx: AppContext, letterId: string): Promise
     const exchanged = await queueExchange(trx, letterId);
     await insertIncomingNotifications(trx, reached.map((r) => r.userId), letterId, { subject: letter.subject, number: letter.number });
     if (!(await lettersRepo.transitionLetter(trx, letterId, letter.state, { state: t.to }))) throw new ConflictError('letters.changed_meanwhile');
+    await syncLetterRecord(trx, letterId);
     await appendAudit(trx, SYSTEM, {
       action: 'letter.dispatched',
       objectType: 'letter',
@@ -288,6 +303,7 @@ export async function openIncoming(ctx: AppContext, user: CurrentUser, id: strin
       await appendAudit(trx, actorOf(user), { action: 'incoming.read', objectType: 'incoming_letter', objectId: id, details: { letterId: v.incoming.letter_id } });
     }
   });
+  await auditRead(ctx.db, user, { objectType: 'incoming_letter', objectId: id, securityClass: v.incoming.security_class, what: 'page' });
   const [subordinates, replies] = await Promise.all([
     v.access.canDispose && user.positionId ? repo.subordinatePositionIds(ctx.db, user.positionId).then((ids) => repo.subordinateUsers(ctx.db, ids)) : [],
     repo.repliesOf(ctx.db, id),
@@ -299,11 +315,7 @@ export async function openIncoming(ctx: AppContext, user: CurrentUser, id: strin
 export async function incomingPdf(ctx: AppContext, user: CurrentUser, id: string) {
   const { incoming } = await loadVisible(ctx.db, user, id);
   if (!incoming.pdf_sha256) throw new NotFoundError();
-  if (isRestricted(incoming.security_class)) {
-    await ctx.db.transaction().execute((trx) =>
-      appendAudit(trx, actorOf(user), { action: 'letter.read_restricted', objectType: 'incoming_letter', objectId: id, docSha256: incoming.pdf_sha256!, details: { securityClass: incoming.security_class } }),
-    );
-  }
+  await auditRead(ctx.db, user, { objectType: 'incoming_letter', objectId: id, securityClass: incoming.security_class, what: 'scan', docSha256: incoming.pdf_sha256 });
   return storedFile(ctx, incoming.pdf_sha256, `surat-masuk-${id}`);
 }
 
@@ -312,8 +324,9 @@ export async function disposisiAttachment(ctx: AppContext, user: CurrentUser, di
   if (!ID.test(disposisiId)) throw new NotFoundError();
   const x = await ctx.db.selectFrom('disposisi').select(['incoming_letter_id', 'done_attachment_sha256']).where('id', '=', disposisiId).executeTakeFirst();
   if (!x) throw new NotFoundError();
-  await loadVisible(ctx.db, user, String(x.incoming_letter_id));
+  const { incoming } = await loadVisible(ctx.db, user, String(x.incoming_letter_id));
   if (!x.done_attachment_sha256) throw new NotFoundError();
+  await auditRead(ctx.db, user, { objectType: 'incoming_letter', objectId: String(incoming.id), securityClass: incoming.security_class, what: 'disposisi_attachment', docSha256: x.done_attachment_sha256, details: { disposisiId } });
   return storedFile(ctx, x.done_attachment_sha256, `disposisi-${disposisiId}`);
 }
 
@@ -321,6 +334,7 @@ const EXTENSIONS: Record<string, string> = Object.fromEntries(Object.entries(ALL
 
 async function storedFile(ctx: AppContext, sha256: string, base: string) {
   const meta = await ctx.db.selectFrom('objects').select('content_type').where('sha256', '=', sha256).executeTakeFirstOrThrow();
+  await refuseDestroyed(ctx.db, sha256);
   return { bytes: await ctx.store.get(sha256), contentType: meta.content_type, filename: `${base}.${EXTENSIONS[meta.content_type] ?? 'bin'}` };
 }
 
@@ -353,7 +367,7 @@ export async function dispose(ctx: AppContext, user: CurrentUser, incomingId: st
     const next = nextIncomingState(incoming.state, 'dispose');
     if (!next) throw new ConflictError('letters.wrong_state', { state: incoming.state });
     const ids = await repo.insertDisposisi(trx, targets.map((t) => ({ incomingId, parentId: access.openToMe, fromUserId: user.id, toUserId: String(t.id), instructions: d.instructions, note: d.note, dueDate: d.dueDate ?? null })));
-    if (next !== incoming.state && !(await repo.transitionIncoming(trx, incomingId, incoming.state, next))) throw new ConflictError('letters.changed_meanwhile');
+    if (next !== incoming.state && !(await transitionIncoming(trx, incomingId, incoming.state, next))) throw new ConflictError('letters.changed_meanwhile');
     await trx.insertInto('notifications').values(targets.map((t) => ({ user_id: t.id, letter_id: incoming.letter_id, kind: 'disposisi', params: JSON.stringify({ subject: incoming.subject, by: user.name, incomingId }) }))).execute();
     await appendAudit(trx, actorOf(user), { action: 'disposisi.created', objectType: 'incoming_letter', objectId: incomingId, details: { disposisi: ids, to: names, instructions: d.instructions, dueDate: d.dueDate ?? null, parentId: access.openToMe } });
     return ids;
@@ -379,7 +393,7 @@ export async function completeDisposisi(ctx: AppContext, user: CurrentUser, disp
     if ((await repo.openDisposisiCount(trx, incomingId)) === 0) {
       const inc = (await repo.getIncoming(trx, incomingId))!;
       const next = nextIncomingState(inc.state, 'all_done');
-      if (next) incomingDone = await repo.transitionIncoming(trx, incomingId, inc.state, next);
+      if (next) incomingDone = await transitionIncoming(trx, incomingId, inc.state, next);
     }
     await appendAudit(trx, actorOf(user), { action: 'disposisi.done', objectType: 'disposisi', objectId: disposisiId, docSha256: stored?.sha256, details: { incomingId, incomingDone } });
     return { incomingId, incomingDone };
@@ -411,7 +425,7 @@ export async function closeIncoming(ctx: AppContext, user: CurrentUser, incoming
     const { incoming, access } = await loadVisible(trx, user, incomingId);
     if (!access.isHead && !(await repo.deliveryOf(trx, incomingId, user.id))) throw new ForbiddenError('dispatch.may_not_dispose');
     const next = nextIncomingState(incoming.state, 'close');
-    if (!next || !(await repo.transitionIncoming(trx, incomingId, incoming.state, next))) throw new ConflictError('letters.wrong_state', { state: incoming.state });
+    if (!next || !(await transitionIncoming(trx, incomingId, incoming.state, next))) throw new ConflictError('letters.wrong_state', { state: incoming.state });
     await appendAudit(trx, actorOf(user), { action: 'incoming.closed', objectType: 'incoming_letter', objectId: incomingId, details: { from: incoming.state } });
   });
 }

@@ -2,9 +2,8 @@
 // the "KONSEP" watermark and without number or date, for anyone who may see
 // the letter. Pages and the API both call previewPdf.
 import type { AppContext } from '../../platform/context.js';
-import { appendAudit } from '../../platform/audit/index.js';
-import { actorOf, type CurrentUser } from '../../platform/auth/current-user.js';
-import { isRestricted } from './policy.js';
+import type { CurrentUser } from '../../platform/auth/current-user.js';
+import { auditRead } from '../archive/access.js';
 import { loadRenderModel, renderLetterPdf } from './render.js';
 import * as letters from './service.js';
 
@@ -19,9 +18,7 @@ export async function previewPdf(ctx: AppContext, user: CurrentUser, id: string,
   const { letter } = version === undefined ? await letters.getLetterForRead(ctx, user, id) : await letters.getVersionContent(ctx, user, id, version);
   const n = version ?? letter.version;
   const model = await loadRenderModel(ctx.db, id, n);
-  if (isRestricted(letter.security_class)) {
-    await ctx.db.transaction().execute((trx) => appendAudit(trx, actorOf(user), { action: 'letter.read_restricted', objectType: 'letter', objectId: id, details: { securityClass: letter.security_class, preview: n } }));
-  }
+  await auditRead(ctx.db, user, { objectType: 'letter', objectId: id, securityClass: letter.security_class, what: 'preview', details: { preview: n } });
   // A konsep, even of a signed letter: no number or date (the signed PDF has them).
   const bytes = await renderLetterPdf({ ...model, draft: true, number: null, date: null });
   return { version: n, filename: `konsep-${id}-v${n}.pdf`, bytes };

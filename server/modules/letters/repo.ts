@@ -78,10 +78,10 @@ export function listRecipients(db: Executor, letterId: string) {
     .execute();
 }
 
-export async function insertAttachment(db: Executor, a: { letterId: string; sha256: string; filename: string; contentType: string; size: number; uploadedBy: string }) {
+export async function insertAttachment(db: Executor, a: { letterId: string; sha256: string; filename: string; contentType: string; size: number; uploadedBy: string; extractedText: string | null }) {
   const r = await db
     .insertInto('letter_attachments')
-    .values({ letter_id: a.letterId, object_sha256: a.sha256, filename: a.filename, content_type: a.contentType, size: a.size, uploaded_by: a.uploadedBy })
+    .values({ letter_id: a.letterId, object_sha256: a.sha256, filename: a.filename, content_type: a.contentType, size: a.size, uploaded_by: a.uploadedBy, extracted_text: a.extractedText })
     .returning('id')
     .executeTakeFirstOrThrow();
   return String(r.id);

@@ -11,6 +11,7 @@ import { toAppError } from '../../platform/http/error-handler.js';
 import { ValidationError, type AppError } from '../../platform/http/errors.js';
 import { uploadMiddleware, sendPreview, versionParam } from './api.js';
 import { previewPdf } from './render-preview.js';
+import { auditRead } from '../archive/access.js';
 import { checkAttachment } from './attachments.js';
 import { canonicalBody } from './body.js';
 import { diffVersions } from './diff.js';
@@ -309,6 +310,7 @@ export function letterPages(ctx: AppContext): Router {
   r.get('/surat/:id/versi/:a/banding/:b', requireUser, async (req, res) => {
     const id = String(req.params.id);
     const [a, b] = await Promise.all([letters.getVersionContent(ctx, req.user!, id, Number(req.params.a)), letters.getVersionContent(ctx, req.user!, id, Number(req.params.b))]);
+    await auditRead(ctx.db, req.user!, { objectType: 'letter', objectId: id, securityClass: a.letter.security_class, what: 'diff', details: { versions: [a.version.version, b.version.version] } });
     const labels = new Map<string, string>();
     for (const s of [a.version.content.signer, b.version.content.signer]) {
       const d = await letters.describeSigner(ctx, s);

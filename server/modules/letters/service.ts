@@ -18,8 +18,11 @@ import * as approvals from '../approvals/service.js';
 import * as approvalsRepo from '../approvals/repo.js';
 import { canonicalBody, BODY_MAX_CHARS } from './body.js';
 import { findTransition, type LetterAction } from './state.js';
-import { accessTo, isRestricted } from './policy.js';
+import { accessTo } from './policy.js';
+import { auditRead } from '../archive/access.js';
 import * as repo from './repo.js';
+import { extractSearchText, syncLetterRecord } from '../archive/records.js';
+import { refuseDestroyed } from '../archive/disposal-gone.js';
 
 export const URGENCIES = ['biasa', 'segera', 'sangat_segera'] as const;
 export const SECURITY_CLASSES = ['biasa', 'terbatas', 'rahasia', 'sangat_rahasia'] as const;
@@ -171,6 +174,7 @@ function requireTransition(letter: Letter, action: LetterAction, capacities: Set
 
 async function moveLetter(trx: Executor, letter: Letter, to: string, set: Parameters<typeof repo.transitionLetter>[3]) {
   if (!(await repo.transitionLetter(trx, String(letter.id), letter.state, { ...set, state: to }))) throw new ConflictError('letters.changed_meanwhile');
+  await syncLetterRecord(trx, String(letter.id));
 }
 
 async function notifyPosition(trx: Executor, positionId: string, letterId: string, kind: string, params: Record<string, unknown>) {
@@ -208,6 +212,7 @@ export async function createDraft(ctx: AppContext, user: CurrentUser, input: unk
     });
     await repo.insertVersion(trx, { letterId: id, version: 1, sha256, content, createdBy: user.id });
     await repo.replaceRecipients(trx, id, recipientRows(content));
+    await syncLetterRecord(trx, id);
     await appendAudit(trx, actorOf(user), { action: 'letter.created', objectType: 'letter', objectId: id, docSha256: sha256, details: { version: 1, kind: content.kind, ...(reply ? { replyToIncoming: reply.incomingId } : {}) } });
     return id;
   });
@@ -244,8 +249,9 @@ async function writeVersion(trx: Executor, user: CurrentUser, letter: Letter, co
   if (sha256 === letter.version_sha256) return { id, version: letter.version, sha256, changed: false };
   const version = letter.version + 1;
   await repo.insertVersion(trx, { letterId: id, version, sha256, content, createdBy: user.id });
-  await moveLetter(trx, letter, letter.state, { ...letterColumns(content), version, version_sha256: sha256 });
+  // Recipients first: moveLetter refreshes the archival record, which lists them.
   await repo.replaceRecipients(trx, id, recipientRows(content));
+  await moveLetter(trx, letter, letter.state, { ...letterColumns(content), version, version_sha256: sha256 });
   await appendAudit(trx, actorOf(user), { action, objectType: 'letter', objectId: id, docSha256: sha256, details: { version, ...details } });
   return { id, version, sha256, changed: true };
 }
@@ -265,6 +271,8 @@ export interface UploadedFile {
 }
 
 export async function addAttachment(ctx: AppContext, user: CurrentUser, id: string, file: UploadedFile, baseVersion?: number) {
+  // Outside the transaction: parsing a PDF takes a while and needs no lock.
+  const extractedText = await extractSearchText(file.bytes, file.contentType);
   return ctx.db.transaction().execute(async (trx) => {
     const { letter, access } = await loadForAction(trx, user, id);
     requireTransition(letter, 'edit', access.capacities);
@@ -273,7 +281,7 @@ export async function addAttachment(ctx: AppContext, user: CurrentUser, id: stri
     if (current.attachments.length >= 20) throw new ValidationError('letters.too_many_attachments');
     // The object is uploaded before its row is written; on rollback it stays unreferenced, never the reverse.
     const stored = await ctx.store.put(trx, file.bytes, file.contentType, user.id);
-    const attachmentId = await repo.insertAttachment(trx, { letterId: id, sha256: stored.sha256, filename: file.filename, contentType: file.contentType, size: file.bytes.length, uploadedBy: user.id });
+    const attachmentId = await repo.insertAttachment(trx, { letterId: id, sha256: stored.sha256, filename: file.filename, contentType: file.contentType, size: file.bytes.length, uploadedBy: user.id, extractedText });
     const content = { ...current, attachments: [...current.attachments, { sha256: stored.sha256, filename: file.filename, size: file.bytes.length, contentType: file.contentType }] };
     const v = await writeVersion(trx, user, letter, content, 'letter.attachment_added', { attachmentId, filename: file.filename, fileSha256: stored.sha256 });
     return { ...v, attachmentId };
@@ -418,9 +426,7 @@ export async function getLetter(ctx: AppContext, user: CurrentUser, id: string) 
   if (!letter) throw new NotFoundError();
   const access = await accessTo(ctx.db, user, letter);
   if (!access.canView) throw new NotFoundError();
-  if (isRestricted(letter.security_class)) {
-    await ctx.db.transaction().execute((trx) => appendAudit(trx, actorOf(user), { action: 'letter.read_restricted', objectType: 'letter', objectId: id, details: { securityClass: letter.security_class } }));
-  }
+  await auditRead(ctx.db, user, { objectType: 'letter', objectId: id, securityClass: letter.security_class, what: 'page' });
   const [version, recipients, attachments, steps, versions, kind, classification] = await Promise.all([
     repo.getVersion(ctx.db, id, letter.version),
     repo.listRecipients(ctx.db, id),
@@ -453,10 +459,12 @@ export async function getLetterForRead(ctx: Pick<AppContext, 'db'>, user: Curren
 }
 
 export async function getAttachmentFile(ctx: AppContext, user: CurrentUser, id: string, attachmentId: string) {
-  await getLetterForRead(ctx, user, id);
+  const { letter } = await getLetterForRead(ctx, user, id);
   if (!/^\d{1,18}$/.test(attachmentId)) throw new NotFoundError();
   const att = await repo.getAttachment(ctx.db, id, attachmentId);
   if (!att) throw new NotFoundError();
+  await auditRead(ctx.db, user, { objectType: 'letter', objectId: id, securityClass: letter.security_class, what: 'attachment', docSha256: att.object_sha256, details: { attachmentId } });
+  await refuseDestroyed(ctx.db, att.object_sha256);
   return { filename: att.filename, contentType: att.content_type, bytes: await ctx.store.get(att.object_sha256) };
 }
 

@@ -22,18 +22,20 @@ import { unlockSigningIdentity, auditRefusedUnlock } from '../signing/service.js
 import { signPdf } from '../signing/pades.js';
 import { nameAttribute, OID, parseCertificate } from '../signing/x509.js';
 import { loadRenderModel, renderLetterPdf, type LetterRenderModel } from './render.js';
-import { isRestricted } from './policy.js';
+import { auditRead } from '../archive/access.js';
 import { findTransition } from './state.js';
 import { letterMessages } from './messages.js';
 import * as repo from './repo.js';
 import { getLetterForRead } from './service.js';
 import * as signRepo from './sign-repo.js';
+import { syncLetterRecord } from '../archive/records.js';
+import { refuseDestroyed } from '../archive/disposal-gone.js';
 import { dispatchAfterSigning } from '../dispatch/service.js';
 
 /** A batch larger than this is refused as a whole: one request must end in reasonable time. */
 export const BULK_SIGN_MAX = 100;
 
-const credentialsSchema = z.object({
+export const credentialsSchema = z.object({
   passphrase: z.string().min(1).max(256),
   otp: z.string().trim().max(12).optional().transform((v) => v || undefined),
 });
@@ -57,9 +59,12 @@ export type BulkResult = { id: string; subject: string | null } & ({ ok: true; n
 
 // ---------- before the transaction ----------
 
-/** TOTP (when enrolled) then the passphrase; each refusal is a security event in the audit trail. */
-async function unlock(ctx: AppContext, user: CurrentUser, creds: { passphrase: string; otp?: string }, letterIds: string[]): Promise<Unlocked> {
-  const refusal = { during: 'sign', letters: letterIds.slice(0, 20) };
+/**
+ * TOTP (when enrolled) then the passphrase; each refusal is a security event in
+ * the audit trail, with `refusal` saying what it was for. Also unlocks the key
+ * that signs a berita acara pemusnahan (archive/disposal.ts).
+ */
+export async function unlock(ctx: AppContext, user: CurrentUser, creds: { passphrase: string; otp?: string }, refusal: Record<string, unknown>): Promise<Unlocked> {
   if (user.totpEnabled) {
     if (!creds.otp) throw fieldError('otp', 'letters.sign.otp_required');
     if (!(await verifyUserOtp(ctx, user.id, creds.otp))) {
@@ -181,6 +186,7 @@ async function finalise(ctx: AppContext, user: CurrentUser, checked: Checked, un
     if (!(await repo.transitionLetter(trx, id, letter.state, { state: t.to, number: number.number, signed_at: signedAt, awaiting_user_id: null, awaiting_position_id: null }))) {
       throw new ConflictError('letters.changed_meanwhile');
     }
+    await syncLetterRecord(trx, id);
     await repo.insertNotifications(trx, [String(letter.drafter_id)].filter((u) => u !== user.id), id, 'signed', { subject: letter.subject, number: number.number });
     await appendAudit(trx, actorOf(user), {
       action: 'letter.signed',
@@ -201,7 +207,7 @@ export async function signLetter(ctx: AppContext, user: CurrentUser, letterId: s
   const t0 = performance.now();
   const data = parseInput(signSchema, input);
   const checked = await checkSignable(ctx.db, user, await getLetterForRead(ctx, user, letterId), data.version);
-  const unlocked = await unlock(ctx, user, data, [letterId]);
+  const unlocked = await unlock(ctx, user, data, { during: 'sign', letters: [letterId] });
   const { lockedMs, ...out } = await finalise(ctx, user, checked, unlocked, await modelFor(ctx, user, checked));
   await dispatchAfterSigning(ctx, out.id);
   return { ...out, timings: { totalMs: performance.now() - t0, lockedMs } };
@@ -217,7 +223,7 @@ export async function signLetters(ctx: AppContext, user: CurrentUser, input: unk
   const data = parseInput(bulkSchema, input);
   const ids = [...new Set(data.ids)];
   if (ids.length > BULK_SIGN_MAX) throw fieldError('ids', 'letters.sign.batch_too_large', { max: BULK_SIGN_MAX, count: ids.length });
-  const unlocked = await unlock(ctx, user, data, ids);
+  const unlocked = await unlock(ctx, user, data, { during: 'sign', letters: ids.slice(0, 20) });
   const results: BulkResult[] = [];
   for (const id of ids) {
     let r: BulkResult;
@@ -285,11 +291,8 @@ export async function getSignedPdf(ctx: AppContext, user: CurrentUser, letterId:
   const { letter } = await getLetterForRead(ctx, user, letterId);
   const signature = await signRepo.signatureOf(ctx.db, letterId);
   if (!signature) throw new NotFoundError();
-  if (isRestricted(letter.security_class)) {
-    await ctx.db.transaction().execute((trx) =>
-      appendAudit(trx, actorOf(user), { action: 'letter.read_restricted', objectType: 'letter', objectId: letterId, docSha256: signature.pdf_sha256, details: { securityClass: letter.security_class, download: 'signed_pdf' } }),
-    );
-  }
+  await auditRead(ctx.db, user, { objectType: 'letter', objectId: letterId, securityClass: letter.security_class, what: 'signed_pdf', docSha256: signature.pdf_sha256 });
+  await refuseDestroyed(ctx.db, signature.pdf_sha256);
   const bytes = await ctx.store.get(signature.pdf_sha256);
   // The number has slashes and may have spaces: keep a safe file name.
   const filename = `naskah-${(letter.number ?? letterId).replace(/[^A-Za-z0-9.-]+/g, '_')}.pdf`;

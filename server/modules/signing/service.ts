@@ -24,6 +24,7 @@ import { verifyPdf, type VerifyOptions, type VerifyReason, type VerifyResult } f
 import { certificateInfo, parseCertificate, pemToDer, type CertificateInfo } from './x509.js';
 import { mayManageCertificates, mayImportCertificate } from './policy.js';
 import * as repo from './repo.js';
+import { refuseDestroyed } from '../archive/disposal-gone.js';
 
 /** Validity of certificates our CA issues. */
 export const CERTIFICATE_VALID_DAYS = 730;
@@ -502,5 +503,6 @@ export async function verifyRegistered(ctx: AppContext, verificationId: string):
   if (!/^[A-Za-z0-9_-]{16,64}$/.test(verificationId)) throw new NotFoundError('verify.unknown_id');
   const entry = await repo.registeredByVerificationId(ctx.db, verificationId);
   if (!entry) throw new NotFoundError('verify.unknown_id');
+  await refuseDestroyed(ctx.db, entry.pdf_sha256);
   return judge(ctx.db, await ctx.store.get(entry.pdf_sha256), entry);
 }

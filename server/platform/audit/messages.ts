@@ -58,6 +58,21 @@ const actionLabels = {
   'exchange.received': { id: 'Surat dari instansi mitra diterima', en: 'Letter received from a peer' },
   'exchange.delivered': { id: 'Surat terkirim ke instansi mitra', en: 'Letter delivered to a peer' },
   'exchange.delivery_failed': { id: 'Pengiriman ke instansi mitra gagal', en: 'Delivery to a peer failed' },
+  'record.moved_inactive': { id: 'Arsip dipindahkan ke inaktif', en: 'Record moved to inactive' },
+  'record.transferred_permanent': { id: 'Arsip diserahkan permanen', en: 'Record transferred permanently' },
+  'record.hold_placed': { id: 'Arsip ditahan (legal hold)', en: 'Legal hold placed' },
+  'record.hold_lifted': { id: 'Penahanan arsip dicabut', en: 'Legal hold lifted' },
+  'berkas.created': { id: 'Berkas dibuat', en: 'Case file created' },
+  'berkas.updated': { id: 'Berkas diubah', en: 'Case file changed' },
+  'berkas.record_added': { id: 'Arsip dimasukkan ke berkas', en: 'Record filed' },
+  'berkas.record_removed': { id: 'Arsip dikeluarkan dari berkas', en: 'Record removed from a file' },
+  'disposal.proposed': { id: 'Usul pemusnahan arsip', en: 'Disposal proposed' },
+  'disposal.approved': { id: 'Usul pemusnahan disetujui', en: 'Disposal approved' },
+  'disposal.rejected': { id: 'Usul pemusnahan ditolak', en: 'Disposal rejected' },
+  'disposal.executed': { id: 'Arsip dimusnahkan (berita acara)', en: 'Records destroyed (berita acara)' },
+  'audit.checkpoint': { id: 'Checkpoint jejak audit ditandatangani', en: 'Audit checkpoint signed' },
+  'integrity.scan': { id: 'Pemindaian integritas selesai', en: 'Integrity scan finished' },
+  'integrity.repair': { id: 'Salinan objek diperbaiki', en: 'Object copy repaired' },
 } satisfies Record<string, { id: string; en: string }>;
 
 export const auditMessages = {

@@ -13,23 +13,29 @@ export const PERMISSIONS = {
   'letter.sign': 'sign letters (TTE)',
   'incoming.register': 'register incoming letters (agenda)',
   'archive.manage': 'file, retain and dispose of records',
+  'archive.approve_disposal': 'approve a disposal of records and sign its berita acara pemusnahan',
   'numbering.manage': 'configure number series and void numbers',
   'numbering.view': 'read the registers of issued numbers (buku agenda)',
   'token.own': 'hold personal API tokens',
   'cert.manage': 'issue and revoke signing certificates, manage trust anchors',
+  'report.view': "see the leaders' dashboard (letters, lead times, TTE share, overdue disposisi) for their own unit's subtree",
+  'report.all': 'the dashboard for the whole organisation, any unit',
+  'system.health': 'see the system health page (database, both object stores, replication lag, integrity scans, audit checkpoints), start a scan and sign a checkpoint',
 } as const;
 export type Permission = keyof typeof PERMISSIONS;
 
 const everyone: Permission[] = ['org.view', 'token.own', 'letter.draft'];
 
 export const ROLE_PERMISSIONS: Record<Role, Permission[]> = {
-  admin: [...everyone, 'org.manage', 'audit.read', 'audit.verify', 'numbering.manage', 'numbering.view', 'cert.manage'],
+  // admin, arsiparis and auditor answer for the whole installation (operation, records, inspection): the whole organisation's dashboard.
+  admin: [...everyone, 'org.manage', 'audit.read', 'audit.verify', 'numbering.manage', 'numbering.view', 'cert.manage', 'report.view', 'report.all', 'system.health'],
   konseptor: [...everyone],
   pemeriksa: [...everyone, 'letter.review'],
-  penandatangan: [...everyone, 'letter.review', 'letter.sign'],
+  // A signing official leads a unit: the dashboard of that unit and its sub-units only.
+  penandatangan: [...everyone, 'letter.review', 'letter.sign', 'report.view', 'archive.approve_disposal'],
   agendaris: [...everyone, 'incoming.register', 'numbering.manage', 'numbering.view'],
-  arsiparis: [...everyone, 'archive.manage', 'numbering.view'],
-  auditor: ['org.view', 'token.own', 'audit.read', 'audit.verify'],
+  arsiparis: [...everyone, 'archive.manage', 'numbering.view', 'report.view', 'report.all'],
+  auditor: ['org.view', 'token.own', 'audit.read', 'audit.verify', 'report.view', 'report.all'],
   staf: [...everyone],
 };
 

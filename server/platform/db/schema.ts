@@ -122,6 +122,41 @@ export interface AuditHeadTable {
 }
 
 
+export interface ScanRunTable {
+  id: Id;
+  trigger: 'scheduled' | 'manual' | 'cli';
+  started_by: Ref;
+  repair: boolean;
+  started_at: Generated<Date>;
+  progress_at: Generated<Date>;
+  finished_at: NullableTs;
+  objects_checked: Generated<number>;
+  findings: Generated<number>;
+  repaired: Generated<number>;
+  audit_ok: boolean | null;
+  checkpoints_ok: boolean | null;
+}
+
+export interface ScanFindingTable {
+  id: Id;
+  run_id: RefNN;
+  kind: 'missing' | 'altered' | 'lost' | 'destroyed_present' | 'audit_chain' | 'checkpoint';
+  store: 'primary' | 'backup' | 'both' | null;
+  sha256: string | null;
+  detail: string;
+  repaired: Generated<boolean>;
+}
+
+export interface AuditCheckpointTable {
+  id: Id;
+  seq: ColumnType<string, number | string, number | string>;
+  head_hash: string;
+  installation: string;
+  signed_at: ColumnType<Date, Date | string, Date | string>;
+  key_fingerprint: string;
+  signature: string;
+}
+
 export interface LetterKindTable {
   code: string;
   name: string;
@@ -234,6 +269,8 @@ export interface LetterAttachmentTable {
   uploaded_by: RefNN;
   created_at: Timestamp;
   removed_at: NullableTs;
+  /** Text extracted at upload (PDF), for search. */
+  extracted_text: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ApprovalStepTable {
@@ -395,6 +432,95 @@ export interface IncomingLetterTable {
   registered_by: Ref;
   registered_at: Timestamp;
   external_ref: string | null;
+  /** Text extracted from the scan (PDF), for search. */
+  extracted_text: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** One archival record per letter and per incoming letter not from our own letters (migration 0011_records). */
+export interface RecordTable {
+  id: Id;
+  letter_id: Ref;
+  incoming_letter_id: Ref;
+  unit_id: RefNN;
+  kind_code: string | null;
+  number: string | null;
+  sender_number: string | null;
+  subject: string;
+  security_class: 'biasa' | 'terbatas' | 'rahasia' | 'sangat_rahasia';
+  classification_code: string | null;
+  state: string;
+  /** Signing date (letters) or registration date (incoming) in Asia/Jakarta: retention counts from it. */
+  record_date: ColumnType<string | null, string | null | undefined, string | null>;
+  sender: Generated<string>;
+  recipients: Generated<string>;
+  body_text: Generated<string>;
+  attachments_text: Generated<string>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  search_stem: ColumnType<string, never, never>;
+  search_simple: ColumnType<string, never, never>;
+  /** Retention marks (migration 0012_archive): moved to the records centre, transferred for good, destroyed. */
+  inactive_at: NullableTs;
+  inactive_by: Ref;
+  permanent_at: NullableTs;
+  permanent_by: Ref;
+  permanent_note: string | null;
+  destroyed_at: NullableTs;
+  disposal_id: Ref;
+  /** The tombstone's evidence: the hashes whose bytes the disposal deleted. */
+  destroyed_sha256: ColumnType<string[] | null, string[] | null | undefined, string[] | null>;
+}
+
+/** A case file (berkas) of records. */
+export interface ArchiveFileTable {
+  id: Id;
+  unit_id: RefNN;
+  number: string;
+  title: string;
+  classification_code: string | null;
+  description: string | null;
+  created_by: RefNN;
+  created_at: Timestamp;
+  closed_at: NullableTs;
+}
+
+export interface ArchiveFileRecordTable {
+  file_id: RefNN;
+  record_id: RefNN;
+  added_by: RefNN;
+  added_at: Timestamp;
+}
+
+export interface LegalHoldTable {
+  id: Id;
+  record_id: RefNN;
+  reason: string;
+  placed_by: RefNN;
+  placed_at: Timestamp;
+  lifted_by: Ref;
+  lifted_at: NullableTs;
+  lift_reason: string | null;
+}
+
+export interface DisposalTable {
+  id: Id;
+  state: Generated<'proposed' | 'approved' | 'rejected' | 'executed'>;
+  note: string | null;
+  proposed_by: RefNN;
+  proposed_at: Timestamp;
+  decided_by: Ref;
+  decided_at: NullableTs;
+  decision_note: string | null;
+  executed_at: NullableTs;
+  number: string | null;
+  issued_number_id: Ref;
+  berita_acara_sha256: string | null;
+  purged_at: NullableTs;
+}
+
+export interface DisposalRecordTable {
+  disposal_id: RefNN;
+  record_id: RefNN;
 }
 
 export interface DeliveryTable {
@@ -461,6 +587,9 @@ export interface Database {
   objects: ObjectTable;
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
+  audit_checkpoints: AuditCheckpointTable;
+  scan_runs: ScanRunTable;
+  scan_findings: ScanFindingTable;
   letter_kinds: LetterKindTable;
   classification_codes: ClassificationCodeTable;
   letters: LetterTable;
@@ -481,6 +610,12 @@ export interface Database {
   outbound_messages: OutboundMessageTable;
   disposisi: DisposisiTable;
   disposisi_replies: DisposisiReplyTable;
+  records: RecordTable;
+  archive_files: ArchiveFileTable;
+  archive_file_records: ArchiveFileRecordTable;
+  legal_holds: LegalHoldTable;
+  disposals: DisposalTable;
+  disposal_records: DisposalRecordTable;
 }
 
 export type Unit = Selectable<UnitTable>;

@@ -6,11 +6,16 @@ import { auditMessages } from '../audit/messages.js';
 import { letterMessages } from '../../modules/letters/messages.js';
 import { numberingMessages } from '../../modules/numbering/messages.js';
 import { archiveMessages } from '../../modules/archive/messages.js';
+import { lifecycleMessages } from '../../modules/archive/lifecycle-messages.js';
+import { packageMessages } from '../../modules/archive/package-messages.js';
+import { searchMessages } from '../../modules/archive/search-messages.js';
 import { approvalMessages } from '../../modules/approvals/messages.js';
 import { letterKindMessages } from '../../modules/letters/kinds-messages.js';
 import { signingMessages } from '../../modules/signing/messages.js';
 import { dispatchMessages } from '../../modules/dispatch/messages.js';
 import { exchangeMessages } from '../../modules/exchange/messages.js';
+import { reportMessages } from '../../modules/reports/messages.js';
+import { healthMessages } from '../../modules/health/messages.js';
 
 export type Messages = Record<string, { id: string; en: string }>;
 
@@ -65,4 +70,4 @@ const platformMessages = {
   'error.home': { id: 'Kembali ke beranda', en: 'Back to home' },
 } satisfies Messages;
 
-export const messages: Messages = { ...platformMessages, ...auditMessages, ...orgMessages, ...accountMessages, ...letterMessages, ...numberingMessages, ...archiveMessages, ...approvalMessages, ...letterKindMessages, ...signingMessages, ...dispatchMessages, ...exchangeMessages };
+export const messages: Messages = { ...platformMessages, ...auditMessages, ...orgMessages, ...accountMessages, ...letterMessages, ...numberingMessages, ...archiveMessages, ...lifecycleMessages, ...packageMessages, ...searchMessages, ...approvalMessages, ...letterKindMessages, ...signingMessages, ...dispatchMessages, ...exchangeMessages, ...reportMessages, ...healthMessages };
