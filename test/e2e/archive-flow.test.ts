@@ -98,6 +98,9 @@ describe('in the browser: the archivist finds, files and exports a record; a Rah
 
     await Promise.all([page.waitForURL((u) => u.pathname.startsWith('/arsip/berkas/')), page.locator('.record-panel').getByRole('link', { name: 'B-2026/001' }).click()]);
     expect(await page.locator('main').innerText()).to.contain(number);
+    const berkasPackage = await page.request.get((await page.getByRole('link', { name: 'Unduh paket arsip' }).getAttribute('href'))!);
+    expect(berkasPackage.status()).to.equal(200);
+    expect(berkasPackage.headers()['content-type']).to.equal('application/zip');
 
     await page.goto(`/surat/${letterId}`);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Unduh paket arsip' }).click()]);

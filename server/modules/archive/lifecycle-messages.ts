@@ -96,6 +96,7 @@ export const lifecycleMessages = {
   'archive.berkas.field.title': { id: 'Judul berkas', en: 'Title' },
   'archive.berkas.field.code': { id: 'Kode klasifikasi', en: 'Classification code' },
   'archive.berkas.field.description': { id: 'Uraian', en: 'Description' },
+  'archive.berkas.created_by': { id: 'Dibuat oleh', en: 'Created by' },
   'archive.berkas.field.unit': { id: 'Unit pengolah', en: 'Unit' },
   'archive.berkas.field.unit_hint': { id: 'Kode unit; kosongkan untuk unit Anda.', en: 'Unit code; empty for your own unit.' },
   'archive.berkas.field.status': { id: 'Status', en: 'Status' },
