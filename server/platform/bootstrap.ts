@@ -70,7 +70,7 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
     }
 
     const unreachable = (bucket: string, region: string): S3Settings => ({ endPoint: 'http://127.0.0.1:1', accessKey: 'none', secretKey: 'none', bucket, region });
-    const openStore = async (configured: S3Settings | undefined, dir: string, fallback: S3Settings): Promise<ObjectStore> => {
+    const openStore = async (name: string, configured: S3Settings | undefined, dir: string, fallback: S3Settings): Promise<ObjectStore> => {
       let settings = configured;
       if (!settings && opts.storage !== false) {
         const es: EmbeddedStorage = await startEmbeddedStorage({ dir, bucket: fallback.bucket });
@@ -79,15 +79,22 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
         logger.info({ endpoint: settings.endPoint, bucket: settings.bucket }, 'embedded S3 (s3rver) started');
       }
       const store = new ObjectStore(settings ?? fallback);
-      if (opts.storage !== false) await store.ensureBucket();
+      // Named, so an operator reading "failed to start" knows which store and bucket to look at.
+      if (opts.storage !== false) {
+        await store.ensureBucket().catch((e: unknown) => {
+          throw new Error(`${name} ${settings?.endPoint ?? ''} bucket ${store.bucket}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+        });
+      }
       return store;
     };
     const store = await openStore(
+      'object store',
       config.S3_ENDPOINT ? { endPoint: config.S3_ENDPOINT, accessKey: config.S3_ACCESS_KEY!, secretKey: config.S3_SECRET_KEY!, bucket: config.S3_BUCKET, region: config.S3_REGION } : undefined,
       embeddedStorageDir(config.dataDir),
       unreachable(config.S3_BUCKET, config.S3_REGION),
     );
     const backupStore = await openStore(
+      'backup store',
       config.BACKUP_S3_ENDPOINT
         ? { endPoint: config.BACKUP_S3_ENDPOINT, accessKey: config.BACKUP_S3_ACCESS_KEY!, secretKey: config.BACKUP_S3_SECRET_KEY!, bucket: config.BACKUP_S3_BUCKET, region: config.BACKUP_S3_REGION }
         : undefined,
