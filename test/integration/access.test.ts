@@ -4,10 +4,8 @@
 // record; the class table behaves as documented; an incoming Rahasia letter is
 // 404 to the uninvolved and each read by those who may is audited.
 import { expect } from 'chai';
-import supertest from 'supertest';
-import { PDFDocument } from 'pdf-lib';
 import { sql } from 'kysely';
-import { startTestEnv, DEMO_PASSWORD, type TestEnv } from '../support/harness.js';
+import { startTestEnv, DEMO_PASSWORD, type TestEnv, bearerClient, scanPdf } from '../support/harness.js';
 import { loadCurrentUser } from '../../server/platform/auth/current-user.js';
 import { loadViewer, visibleRecordsSql } from '../../server/modules/archive/access.js';
 import { accessTo } from '../../server/modules/letters/policy.js';
@@ -17,20 +15,11 @@ import * as dispatchRepo from '../../server/modules/dispatch/repo.js';
 
 const USERS = ['admin', 'konseptor', 'pemeriksa1', 'pemeriksa2', 'penandatangan', 'agendaris', 'arsiparis', 'auditor', 'staf1', 'staf2', 'staf3'];
 
-async function scanPdf(text: string): Promise<Buffer> {
-  const doc = await PDFDocument.create();
-  doc.addPage().drawText(text);
-  return Buffer.from(await doc.save());
-}
-
 describe('access by classification: one policy', function () {
   this.timeout(240_000);
   let env: TestEnv;
   const tokens: Record<string, string> = {};
-  const as = (who: string) => {
-    const wrap = (r: supertest.Test) => r.set('Authorization', `Bearer ${tokens[who]}`);
-    return { get: (u: string) => wrap(supertest(env.app).get(u)), post: (u: string) => wrap(supertest(env.app).post(u)) };
-  };
+  const as = (who: string) => bearerClient(env.app, tokens[who]);
   const L: Record<string, string> = {};
   const I: Record<string, string> = {};
 

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import supertest from 'supertest';
-import { startTestEnv, snapshotCounts, csrfFrom, type TestEnv } from '../support/harness.js';
+import { startTestEnv, snapshotCounts, csrfFrom, type TestEnv, bearerClient } from '../support/harness.js';
 import { hashPassword } from '../../server/platform/auth/passwords.js';
 import { jakartaDate } from '../../server/modules/org/hierarchy.js';
 
@@ -10,14 +9,7 @@ const day = (offset: number) => jakartaDate(new Date(Date.now() + offset * DAY))
 describe('approval chains (alur persetujuan, paraf) and Plh./Plt. acting', () => {
   let env: TestEnv;
   const tokens: Record<string, string> = {};
-  const as = (who: string) => {
-    const wrap = (r: supertest.Test) => r.set('Authorization', `Bearer ${tokens[who]}`);
-    return {
-      get: (u: string) => wrap(supertest(env.app).get(u)),
-      post: (u: string) => wrap(supertest(env.app).post(u)),
-      patch: (u: string) => wrap(supertest(env.app).patch(u)),
-    };
-  };
+  const as = (who: string) => bearerClient(env.app, tokens[who]);
   const draft = (kind: string, signer = 'penandatangan') => ({
     kind,
     subject: `Koordinasi pengembangan aplikasi (${kind})`,

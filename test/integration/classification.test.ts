@@ -1,18 +1,10 @@
 import { expect } from 'chai';
-import supertest from 'supertest';
-import { startTestEnv, snapshotCounts, csrfFrom, type TestEnv } from '../support/harness.js';
+import { startTestEnv, snapshotCounts, csrfFrom, type TestEnv, bearerClient } from '../support/harness.js';
 
 describe('archival classification codes (kode klasifikasi arsip)', () => {
   let env: TestEnv;
   const tokens: Record<string, string> = {};
-  const as = (who: string) => {
-    const wrap = (r: supertest.Test) => r.set('Authorization', `Bearer ${tokens[who]}`);
-    return {
-      get: (u: string) => wrap(supertest(env.app).get(u)),
-      post: (u: string) => wrap(supertest(env.app).post(u)),
-      patch: (u: string) => wrap(supertest(env.app).patch(u)),
-    };
-  };
+  const as = (who: string) => bearerClient(env.app, tokens[who]);
   const codesVisibleToDrafters = async () => (await as('konseptor').get('/api/v1/classification-codes').expect(200)).body.items as { code: string; name: string; parentCode: string }[];
 
   before(async () => {

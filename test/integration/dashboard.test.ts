@@ -5,7 +5,6 @@
 // must show the same counts, lead times, TTE share and overdue disposisi, only
 // to whom may see them.
 import { expect } from 'chai';
-import supertest from 'supertest';
 import { PDFDocument } from 'pdf-lib';
 import { startTestEnv, DEMO_PASSWORD, type TestEnv, type LoggedInAgent, bearerClient } from '../support/harness.js';
 import { loadCurrentUser } from '../../server/platform/auth/current-user.js';

@@ -3,20 +3,12 @@
 // queues an outbound message per external e-mail addressee, and is dispatched
 // once only. The agendaris registers a paper letter with its scan.
 import { expect } from 'chai';
-import supertest from 'supertest';
-import { PDFDocument } from 'pdf-lib';
 import { sql } from 'kysely';
-import { startTestEnv, snapshotCounts, DEMO_PASSWORD, type TestEnv, type LoggedInAgent, bearerClient } from '../support/harness.js';
+import { startTestEnv, snapshotCounts, DEMO_PASSWORD, type TestEnv, type LoggedInAgent, bearerClient, scanPdf } from '../support/harness.js';
 import { dispatchLetter, dispatchPending } from '../../server/modules/dispatch/service.js';
 
 const AGENDA = (unit: string) => new RegExp(`^\\d+/AG/${unit}/20\\d\\d$`);
 const TABLES = ['incoming_letters', 'deliveries', 'outbound_messages', 'notifications', 'issued_numbers', 'audit_log'];
-
-async function scanPdf(text: string): Promise<Buffer> {
-  const doc = await PDFDocument.create();
-  doc.addPage().drawText(text);
-  return Buffer.from(await doc.save());
-}
 
 describe('dispatch: a signed letter reaches its readers', function () {
   this.timeout(120_000);

@@ -6,18 +6,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import supertest from 'supertest';
-import { startTestEnv, snapshotCounts, type TestEnv, type LoggedInAgent, bearerClient } from '../support/harness.js';
+import { startTestEnv, snapshotCounts, type TestEnv, type LoggedInAgent, bearerClient, scanPdf } from '../support/harness.js';
 import { requireTools } from '../support/nss.js';
-import { PDFDocument } from 'pdf-lib';
 
 const TABLES = ['disposisi', 'incoming_letters', 'notifications'];
-
-async function scanPdf(text: string): Promise<Buffer> {
-  const doc = await PDFDocument.create();
-  doc.addPage().drawText(text);
-  return Buffer.from(await doc.save());
-}
 
 describe('disposisi: routing a received letter to completion', function () {
   this.timeout(120_000);

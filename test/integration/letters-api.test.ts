@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import supertest from 'supertest';
-import { startTestEnv, snapshotCounts, type TestEnv } from '../support/harness.js';
+import { startTestEnv, snapshotCounts, type TestEnv, bearerClient } from '../support/harness.js';
 import { TRANSITIONS, LETTER_STATES } from '../../server/modules/letters/state.js';
 
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n');
@@ -8,16 +7,7 @@ const PDF = Buffer.from('%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Roo
 describe('letters API: drafting and the approval chain', () => {
   let env: TestEnv;
   const tokens: Record<string, string> = {};
-  const as = (who: string) => {
-    const t = tokens[who];
-    const wrap = (r: supertest.Test) => r.set('Authorization', `Bearer ${t}`);
-    return {
-      get: (u: string) => wrap(supertest(env.app).get(u)),
-      post: (u: string) => wrap(supertest(env.app).post(u)),
-      put: (u: string) => wrap(supertest(env.app).put(u)),
-      delete: (u: string) => wrap(supertest(env.app).delete(u)),
-    };
-  };
+  const as = (who: string) => bearerClient(env.app, tokens[who]);
   const draft = {
     kind: 'SD',
     subject: 'Undangan Rapat Koordinasi SPBE',

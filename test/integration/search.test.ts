@@ -4,9 +4,8 @@
 // letter's text; hostile strings never break the page; and a Rahasia letter is
 // found only by those the access policy lets see it, each read audited.
 import { expect } from 'chai';
-import supertest from 'supertest';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
-import { startTestEnv, DEMO_PASSWORD, type TestEnv, type LoggedInAgent } from '../support/harness.js';
+import { startTestEnv, DEMO_PASSWORD, type TestEnv, type LoggedInAgent, bearerClient } from '../support/harness.js';
 import { loadCurrentUser } from '../../server/platform/auth/current-user.js';
 import { loadViewer } from '../../server/modules/archive/access.js';
 import { search as searchRepo } from '../../server/modules/archive/search-repo.js';
@@ -25,10 +24,7 @@ describe('archive search', function () {
   let env: TestEnv;
   const tokens: Record<string, string> = {};
   const pages: Record<string, LoggedInAgent> = {};
-  const as = (who: string) => {
-    const wrap = (r: supertest.Test) => r.set('Authorization', `Bearer ${tokens[who]}`);
-    return { get: (u: string) => wrap(supertest(env.app).get(u)), post: (u: string) => wrap(supertest(env.app).post(u)) };
-  };
+  const as = (who: string) => bearerClient(env.app, tokens[who]);
   const search = async (who: string, query: Record<string, string>) => {
     const res = await as(who).get('/api/v1/search').query(query);
     expect(res.status, JSON.stringify(res.body)).to.equal(200);

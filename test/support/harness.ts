@@ -8,6 +8,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import pg from 'pg';
 import supertest from 'supertest';
+import { PDFDocument } from 'pdf-lib';
 import type { Express } from 'express';
 import { loadConfig, type Config } from '../../server/config.js';
 import { connectDatabase, type DbHandle } from '../../server/platform/db/index.js';
@@ -179,7 +180,13 @@ export async function startTestEnv(configOverrides: Record<string, string> = {},
 /** Requests to the JSON API carrying a personal API token (the `Authorization: Bearer` header). */
 export function bearerClient(app: Express, token: string) {
   const wrap = (r: supertest.Test) => r.set('Authorization', `Bearer ${token}`);
-  return { get: (u: string) => wrap(supertest(app).get(u)), post: (u: string) => wrap(supertest(app).post(u)) };
+  return {
+    get: (u: string) => wrap(supertest(app).get(u)),
+    post: (u: string) => wrap(supertest(app).post(u)),
+    put: (u: string) => wrap(supertest(app).put(u)),
+    patch: (u: string) => wrap(supertest(app).patch(u)),
+    delete: (u: string) => wrap(supertest(app).delete(u)),
+  };
 }
 
 /** Extracts the CSRF token from a rendered page. */
@@ -187,6 +194,13 @@ export function csrfFrom(html: string): string {
   const m = /name="_csrf" value="([^"]+)"/.exec(html);
   if (!m) throw new Error('no CSRF token on page');
   return m[1];
+}
+
+/** A one-page PDF with the given text, standing in for a scanned letter. */
+export async function scanPdf(text: string): Promise<Buffer> {
+  const doc = await PDFDocument.create();
+  doc.addPage().drawText(text);
+  return Buffer.from(await doc.save());
 }
 
 /** Row counts of the given tables, to show a refused request changed nothing. */
