@@ -43,7 +43,7 @@ async function main() {
   // Made on first start, so an administrator can hand its public key to peers (/admin/peers).
   installationKey(ctx);
 
-  // Background jobs (APP_JOBS: e-mail and exchange dispatch); they resume from the database after a restart.
+  // Background jobs (APP_JOBS in platform/jobs/app-jobs.ts); they resume from the database after a restart.
   const jobs = await startJobs(ctx, APP_JOBS);
 
   const server = http.createServer(buildApp(ctx));

@@ -58,8 +58,9 @@ export interface Viewer {
   archivist: boolean;
 }
 
-export async function loadViewer(db: Executor, user: CurrentUser): Promise<Viewer> {
-  const acting = await actingPositionIds(db, user);
+/** `known`: what the caller has already loaded for this request (the owning module's involvement check), so it is not queried again. */
+export async function loadViewer(db: Executor, user: CurrentUser, known: { acting?: string[]; intakeUnitIds?: string[] } = {}): Promise<Viewer> {
+  const acting = known.acting ?? (await actingPositionIds(db, user));
   const headed = acting.length
     ? (
         await sql<{ id: string }>`
@@ -75,7 +76,7 @@ export async function loadViewer(db: Executor, user: CurrentUser): Promise<Viewe
     positionId: user.positionId,
     actingPositionIds: acting,
     headedUnitIds: headed,
-    intakeUnitIds: await intakeUnits(db, user),
+    intakeUnitIds: known.intakeUnitIds ?? (await intakeUnits(db, user)),
     archivist: can(user, 'archive.manage'),
   };
 }

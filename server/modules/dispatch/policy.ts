@@ -52,6 +52,6 @@ export async function accessToIncoming(db: Executor, user: CurrentUser, incoming
   const mine = tree.filter((x) => String(x.to_user_id) === user.id);
   const openToMe = mine.filter((x) => x.state === 'open').map((x) => String(x.id)).pop() ?? null;
   const involved = delivered || units.includes(String(incoming.unit_id)) || mine.length > 0 || tree.some((x) => String(x.from_user_id) === user.id);
-  const canView = involved || mayView(await loadViewer(db, user), { type: 'incoming', unitId: String(incoming.unit_id), securityClass: incoming.security_class, state: incoming.state });
+  const canView = involved || mayView(await loadViewer(db, user, { intakeUnitIds: units }), { type: 'incoming', unitId: String(incoming.unit_id), securityClass: incoming.security_class, state: incoming.state });
   return { canView, canDispose: delivered || isHead || openToMe !== null, isHead, openToMe };
 }

@@ -32,7 +32,7 @@ export async function accessTo(db: Executor, user: CurrentUser, letter: Letter):
   if (!involved && (letter.state === 'signed' || letter.state === 'dispatched')) {
     involved = await repo.isRecipient(db, String(letter.id), user.id, user.unitId, user.positionId);
   }
-  const canView = involved || mayView(await loadViewer(db, user), { type: 'letter', unitId: String(letter.unit_id), securityClass: letter.security_class, state: letter.state });
+  const canView = involved || mayView(await loadViewer(db, user, { acting }), { type: 'letter', unitId: String(letter.unit_id), securityClass: letter.security_class, state: letter.state });
   const actions = availableActions(letter.state, capacities).filter((a) => a !== 'approve_last' && a !== 'submit_direct' && a !== 'dispatch');
   return { canView, capacities, actions };
 }
