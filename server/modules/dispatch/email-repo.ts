@@ -1,38 +1,7 @@
-// SQL of the e-mail channel of outbound_messages: claim the rows that are due,
-// read what the message needs, record the outcome. The row is the queue: its
+// SQL of the e-mail channel of outbound_messages: read what the message needs,
+// record the outcome (claiming due rows is outbound-repo.ts, shared with exchange). The row is the queue: its
 // status, attempts, last_error and next_attempt_at are what the sender sees.
-import { sql } from 'kysely';
 import type { Executor } from '../../platform/db/index.js';
-
-export interface ClaimedEmail {
-  id: string;
-  letter_id: string;
-  address: string;
-  attempts: number;
-}
-
-/**
- * Claims up to `limit` queued e-mails whose time has come: attempts + 1 and
- * next_attempt_at moved to `leaseUntil`, in one statement. SKIP LOCKED lets
- * concurrent sweeps take different rows; the lease means a process that dies
- * while sending leaves the row to be retried after it, not lost.
- */
-export async function claimDueEmails(db: Executor, now: Date, leaseUntil: Date, limit: number): Promise<ClaimedEmail[]> {
-  const r = await sql<ClaimedEmail>`
-    WITH due AS (
-      SELECT id FROM outbound_messages
-      WHERE channel = 'email' AND status = 'queued' AND next_attempt_at <= ${now}
-      ORDER BY next_attempt_at, id
-      LIMIT ${limit}
-      FOR UPDATE SKIP LOCKED
-    )
-    UPDATE outbound_messages o
-    SET attempts = o.attempts + 1, next_attempt_at = ${leaseUntil}
-    FROM due
-    WHERE o.id = due.id
-    RETURNING o.id::text AS id, o.letter_id::text AS letter_id, o.address, o.attempts`.execute(db);
-  return r.rows;
-}
 
 /** What the message says: the letter's number and hal, the addressee's name, the signed PDF. */
 export function emailContent(db: Executor, outboundId: string) {

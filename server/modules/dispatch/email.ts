@@ -15,6 +15,7 @@ import type { AppContext } from '../../platform/context.js';
 import type { PeriodicJob } from '../../platform/jobs/index.js';
 import { appendAudit, type Actor } from '../../platform/audit/index.js';
 import * as repo from './email-repo.js';
+import { claimDueOutbound, type ClaimedMessage } from './outbound-repo.js';
 
 /** The row's last_error while no SMTP server is configured (shown to the sender and the admin). */
 export const SMTP_NOT_CONFIGURED = 'SMTP belum dikonfigurasi';
@@ -60,7 +61,7 @@ export async function sendDueEmails(ctx: AppContext, now: Date = new Date()): Pr
   let transport: Transporter | undefined;
   try {
     batches: for (let batch = 0; batch < MAX_BATCHES; batch++) {
-      const claimed = await repo.claimDueEmails(ctx.db, now, new Date(now.getTime() + LEASE_MS), BATCH);
+      const claimed = await claimDueOutbound(ctx.db, 'email', now, new Date(now.getTime() + LEASE_MS), BATCH);
       if (!claimed.length) break;
       transport ??= createTransport(ctx);
       for (const [i, row] of claimed.entries()) {
@@ -114,16 +115,18 @@ interface Failure {
 const SERVER_DOWN_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ETLS', 'EAUTH', 'EPROTOCOL', 'ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENOTFOUND']);
 
 /** Sends one claimed message and records it as sent (with the audit entry); a failure is returned to settle. */
-async function sendOne(ctx: AppContext, transport: Transporter, row: repo.ClaimedEmail, now: Date): Promise<Failure | undefined> {
+async function sendOne(ctx: AppContext, transport: Transporter, row: ClaimedMessage, now: Date): Promise<Failure | undefined> {
   const content = await repo.emailContent(ctx.db, row.id);
   const messageId = `<tnde-outbound-${row.id}@${new URL(ctx.config.publicUrl).hostname}>`;
   try {
     if (!content.pdf_sha256 || !content.verification_id || !content.number) throw new Error('naskah belum ditandatangani');
+    const address = row.address;
+    if (!address) throw new Error('alamat e-mail kosong');
     const pdf = await ctx.store.get(content.pdf_sha256);
     const verifyUrl = `${ctx.config.publicUrl}/v/${content.verification_id}`;
     const info = await transport.sendMail({
       from: ctx.config.MAIL_FROM,
-      to: content.ext_name ? { name: content.ext_name, address: row.address } : row.address,
+      to: content.ext_name ? { name: content.ext_name, address } : address,
       subject: `[${content.number}] ${content.subject}`,
       text: body(content.ext_name, content.number, content.subject, verifyUrl),
       messageId,
@@ -147,7 +150,7 @@ async function sendOne(ctx: AppContext, transport: Transporter, row: repo.Claime
 }
 
 /** 'failed' (audited) for a permanent refusal or the last attempt; otherwise queued again after the back-off. */
-async function settleFailure(ctx: AppContext, row: repo.ClaimedEmail, now: Date, failure: Failure): Promise<'retrying' | 'failed'> {
+async function settleFailure(ctx: AppContext, row: ClaimedMessage, now: Date, failure: Failure): Promise<'retrying' | 'failed'> {
   const { error } = failure;
   if (failure.permanent || row.attempts >= MAX_ATTEMPTS) {
     await ctx.db.transaction().execute(async (trx) => {

@@ -77,20 +77,6 @@ export async function queueForPeers(db: Executor, letterId: string): Promise<num
   return Number(r.numAffectedRows ?? 0);
 }
 
-/**
- * Claims one due 'exchange' row for `leaseSeconds` (so another worker skips it
- * while we talk to the peer outside any transaction).
- */
-export async function claimDueExchange(db: Executor, leaseSeconds: number): Promise<string | undefined> {
-  const r = await sql<{ id: string }>`
-    UPDATE outbound_messages SET next_attempt_at = now() + make_interval(secs => ${leaseSeconds})
-    WHERE id = (SELECT id FROM outbound_messages
-                WHERE channel = 'exchange' AND status = 'queued' AND next_attempt_at <= now()
-                ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-    RETURNING id`.execute(db);
-  return r.rows[0] ? String(r.rows[0].id) : undefined;
-}
-
 /** Everything the request needs about one queued message: the letter, its signature, its addressee, the peer. */
 export function outboundDetails(db: Executor, messageId: string) {
   return db
@@ -113,16 +99,16 @@ export function outboundDetails(db: Executor, messageId: string) {
 export async function markDelivered(db: Executor, messageId: string, receipt: SignedReceipt) {
   await db
     .updateTable('outbound_messages')
-    .set({ status: 'delivered', receipt: JSON.stringify(receipt), sent_at: new Date(), last_error: null, attempts: sql`attempts + 1` })
+    .set({ status: 'delivered', receipt: JSON.stringify(receipt), sent_at: new Date(), last_error: null })
     .where('id', '=', messageId)
     .execute();
 }
 
-/** One failed attempt: queued again after `retryAt`, or failed for good when `retryAt` is null. */
+/** One failed attempt (counted when it was claimed): queued again after `retryAt`, or failed for good when `retryAt` is null. */
 export async function markAttemptFailed(db: Executor, messageId: string, error: string, retryAt: Date | null) {
   await db
     .updateTable('outbound_messages')
-    .set({ status: retryAt ? 'queued' : 'failed', last_error: error.slice(0, 1000), attempts: sql`attempts + 1`, ...(retryAt ? { next_attempt_at: retryAt } : {}) })
+    .set({ status: retryAt ? 'queued' : 'failed', last_error: error.slice(0, 1000), ...(retryAt ? { next_attempt_at: retryAt } : {}) })
     .where('id', '=', messageId)
     .execute();
 }

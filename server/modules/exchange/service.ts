@@ -17,6 +17,7 @@ import type { PeriodicJob } from '../../platform/jobs/index.js';
 import { registerIncoming } from '../dispatch/service.js';
 import { agencyName, jakartaDate } from '../org/hierarchy.js';
 import { retryDelayMs } from '../dispatch/email.js';
+import { claimDueOutbound } from '../dispatch/outbound-repo.js';
 import { installationId, installationKey } from './keys.js';
 import {
   HEADERS, INBOUND_PATH, MAX_SKEW_SECONDS, NONCE_RE, canonicalRequest, ed25519PublicKey, receiptValid, sha256Hex, signReceipt, signRequest, timestampFresh, verifySignature,
@@ -262,14 +263,17 @@ class PermanentError extends Error {}
  */
 export async function deliverDueExchangeMessages(ctx: AppContext): Promise<{ delivered: number; failed: number }> {
   const out = { delivered: 0, failed: 0 };
-  for (let id = await repo.claimDueExchange(ctx.db, LEASE_SECONDS); id; id = await repo.claimDueExchange(ctx.db, LEASE_SECONDS)) {
-    if (await deliverExchangeMessage(ctx, id)) out.delivered++;
+  // One at a time: each is a request to a peer; the lease keeps another worker off it meanwhile.
+  const claimNext = async () => (await claimDueOutbound(ctx.db, 'exchange', new Date(), new Date(Date.now() + LEASE_SECONDS * 1000), 1))[0];
+  for (let claimed = await claimNext(); claimed; claimed = await claimNext()) {
+    if (await deliverExchangeMessage(ctx, claimed.id)) out.delivered++;
     else out.failed++;
   }
   return out;
 }
 
-export async function deliverExchangeMessage(ctx: AppContext, messageId: string): Promise<boolean> {
+/** Delivers one message claimed by deliverDueExchangeMessages (its attempt already counted). */
+async function deliverExchangeMessage(ctx: AppContext, messageId: string): Promise<boolean> {
   const m = await repo.outboundDetails(ctx.db, messageId);
   if (!m || m.status !== 'queued') return false;
   try {
@@ -301,11 +305,11 @@ export async function deliverExchangeMessage(ctx: AppContext, messageId: string)
     return true;
   } catch (e) {
     const error = e instanceof Error ? e.message : String(e);
-    const final = e instanceof PermanentError || m.attempts + 1 >= MAX_ATTEMPTS;
+    const final = e instanceof PermanentError || m.attempts >= MAX_ATTEMPTS;
     ctx.logger.warn({ messageId, peer: m.peer_code, error, final }, 'exchange delivery failed');
     await ctx.db.transaction().execute(async (trx) => {
-      await repo.markAttemptFailed(trx, messageId, error, final ? null : new Date(Date.now() + retryDelayMs(m.attempts + 1)));
-      if (final) await appendAudit(trx, { id: null, name: 'system' }, { action: 'exchange.delivery_failed', objectType: 'letter', objectId: m.letter_id, details: { peer: m.peer_code, error: error.slice(0, 300), attempts: m.attempts + 1 } });
+      await repo.markAttemptFailed(trx, messageId, error, final ? null : new Date(Date.now() + retryDelayMs(m.attempts)));
+      if (final) await appendAudit(trx, { id: null, name: 'system' }, { action: 'exchange.delivery_failed', objectType: 'letter', objectId: m.letter_id, details: { peer: m.peer_code, error: error.slice(0, 300), attempts: m.attempts } });
     });
     return false;
   }
